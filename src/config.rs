@@ -1,0 +1,253 @@
+//! Client configuration: where the key, base URL and model come from, and the
+//! defaults a long-running service wants (LLM calls take minutes, not the 15 s
+//! progenitor's default client allows).
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::secret::ApiKey;
+
+/// The AI/ML API, which hosts Maverick under [`DEFAULT_MODEL`].
+pub const DEFAULT_BASE_URL: &str = "https://api.aimlapi.com/v1";
+/// The model name the AI/ML API uses; other hosts name it differently, so
+/// it is overridable per client and per request.
+pub const DEFAULT_MODEL: &str = "meta-llama/llama-4-maverick";
+/// Variables read for the key, first found wins.
+pub const KEY_VARS: [&str; 2] = ["AIML_API_KEY", "AIMLAPI_API_KEY"];
+/// Variables read for the base URL, first found wins.
+pub const BASE_URL_VARS: [&str; 2] = ["AIML_API_BASE", "AIMLAPI_API_BASE"];
+
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
+pub(crate) const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Builds a [`Client`](crate::Client). Every setting has a default; the key
+/// and base URL fall back to the environment.
+pub struct ClientBuilder {
+    pub(crate) api_key: Option<String>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) model: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) stream_idle_timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) max_retry_wait: Duration,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) require_key: bool,
+    pub(crate) http: Option<reqwest::Client>,
+    pub(crate) env: EnvLookup,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            api_key: None,
+            base_url: None,
+            model: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            allow_insecure_http: false,
+            require_key: true,
+            http: None,
+            env: Box::new(|name| std::env::var(name).ok()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key; without it, `AIML_API_KEY` then `AIMLAPI_API_KEY` are read.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Sends no `Authorization` header when no key is found, for local hosts
+    /// (llama.cpp, vLLM) that need none. By default a missing key is an error.
+    pub fn without_api_key(mut self) -> Self {
+        self.require_key = false;
+        self
+    }
+
+    /// Base URL of any OpenAI-compatible host. `https://host`, `https://host/`
+    /// and `https://host/v1` all mean the same. Without it,
+    /// `AIML_API_BASE` then `AIMLAPI_API_BASE`, then [`DEFAULT_BASE_URL`].
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Model for requests that do not name one; default [`DEFAULT_MODEL`].
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Time allowed to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole non-streaming call (default 600 s: long
+    /// completions take minutes). Streams use the idle timeout instead.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Longest silence tolerated on a stream before it fails (default 120 s).
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// Retries after the first attempt for transient failures (default 2; 0 disables).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Longest `Retry-After` the client will wait out (default 60 s); a
+    /// longer one fails at once with the wait on the error.
+    pub fn max_retry_wait(mut self, wait: Duration) -> Self {
+        self.max_retry_wait = wait;
+        self
+    }
+
+    /// Largest non-streaming body accepted (default 32 MiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Allows `http://` base URLs on non-loopback hosts. The key would
+    /// travel in clear text, so this is off by default.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Uses this `reqwest::Client` (proxies, custom TLS, shared pools). Its
+    /// own timeouts then apply on top of the ones set here.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Reads variables from this function instead of the process
+    /// environment: for configuration layers and tests.
+    pub fn environment(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Box::new(lookup);
+        self
+    }
+
+    fn first_var(&self, names: &[&str]) -> Option<(String, String)> {
+        names.iter().find_map(|n| {
+            (self.env)(n)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|v| (n.to_string(), v))
+        })
+    }
+
+    pub(crate) fn resolve_key(&self) -> Result<Option<ApiKey>, Error> {
+        if let Some(key) = &self.api_key {
+            return ApiKey::new(key.clone()).map(Some);
+        }
+        match self.first_var(&KEY_VARS) {
+            Some((name, value)) => ApiKey::new(value)
+                .map(Some)
+                .map_err(|e| Error::config(format!("{name}: {e}"))),
+            None if self.require_key => Err(Error::config(format!(
+                "no API key: set {} (or {}), or pass one with Client::builder().api_key(..); local hosts that need none: .without_api_key()",
+                KEY_VARS[0], KEY_VARS[1]
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn resolve_base_url(&self) -> Result<String, Error> {
+        let (origin, raw) = match &self.base_url {
+            Some(url) => ("the base URL".to_string(), url.trim().to_string()),
+            None => match self.first_var(&BASE_URL_VARS) {
+                Some((name, value)) => (name, value),
+                None => ("the default base URL".to_string(), DEFAULT_BASE_URL.to_string()),
+            },
+        };
+        normalize_base_url(&raw, self.allow_insecure_http).map_err(|why| Error::config(format!("{origin} {raw:?} {why}")))
+    }
+}
+
+/// Returns the URL root that operation paths (`/v1/chat/completions`) are
+/// appended to: no trailing `/`, no trailing `/v1`.
+pub(crate) fn normalize_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, String> {
+    let url = reqwest::Url::parse(raw).map_err(|e| format!("is not a URL ({e}); expected e.g. {DEFAULT_BASE_URL}"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("has a query or fragment; give only scheme, host, port and path".into());
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            };
+            if !loopback && !allow_insecure_http {
+                return Err("uses http:// on a non-loopback host, which would send the key in clear text; use https:// or .allow_insecure_http(true)".into());
+            }
+        }
+        other => return Err(format!("has scheme {other:?}; use https:// (or http:// for loopback)")),
+    }
+    if url.host().is_none() {
+        return Err("has no host".into());
+    }
+    let mut text = url.as_str().trim_end_matches('/').to_string();
+    if let Some(stripped) = text.strip_suffix("/v1") {
+        text = stripped.to_string();
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_forms_agree() {
+        for form in ["https://api.aimlapi.com", "https://api.aimlapi.com/", "https://api.aimlapi.com/v1", "https://api.aimlapi.com/v1/"] {
+            assert_eq!(normalize_base_url(form, false).unwrap(), "https://api.aimlapi.com", "{form}");
+        }
+        assert_eq!(normalize_base_url("http://127.0.0.1:8080/v1", false).unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(normalize_base_url("http://[::1]:9/x/v1", false).unwrap(), "http://[::1]:9/x");
+        assert!(normalize_base_url("http://example.com", false).unwrap_err().contains("clear text"));
+        assert!(normalize_base_url("http://example.com", true).is_ok());
+        assert!(normalize_base_url("ftp://example.com", false).is_err());
+        assert!(normalize_base_url("not a url", false).is_err());
+    }
+}

@@ -1,0 +1,387 @@
+//! The one public error type.
+//!
+//! Every variant's `Display` says what happened and what to do about it. No
+//! variant can hold the API key: requests are described by id and URL only.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Everything that can go wrong in a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a non-success status.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+
+    /// The request never got an answer: DNS, connect, TLS, reset.
+    #[error("network failure talking to {url} (request id {request_id}, attempt {attempts}): {source}; check the base URL and your connection")]
+    Transport {
+        url: String,
+        request_id: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// A timeout fired; `kind` says which one.
+    #[error("{kind} timeout of {after:?} fired (request id {request_id}); raise it with Client::builder().{setter}(..) if the model needs longer", setter = kind.setter())]
+    Timeout {
+        kind: TimeoutKind,
+        after: Duration,
+        request_id: String,
+    },
+
+    /// The body was not what the server claimed (HTML from a proxy,
+    /// truncated JSON, a shape no schema allows).
+    #[error("could not decode the {what} (HTTP {status}, request id {request_id}): {message}; body starts with: {snippet:?}")]
+    Decode {
+        what: &'static str,
+        status: u16,
+        request_id: String,
+        message: String,
+        snippet: String,
+    },
+
+    /// A request field breaks a bound or rule of the API; nothing was sent.
+    #[error("invalid request: `{field}` is {value}, but {expected}")]
+    InvalidRequest {
+        field: String,
+        value: String,
+        expected: String,
+    },
+
+    /// The client cannot be built as configured.
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// The model's output (tool arguments, structured answer) is not the
+    /// JSON the caller's type expects.
+    #[error("the model's {what} do not match the expected type at `{path}`: {message}; raw text: {raw:?}")]
+    ModelOutput {
+        what: String,
+        path: String,
+        message: String,
+        raw: String,
+    },
+
+    /// The event stream broke after it started.
+    #[error("stream error (request id {request_id}): {message}")]
+    Stream { request_id: String, message: String },
+}
+
+/// Which timeout fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Establishing the TCP/TLS connection.
+    Connect,
+    /// The whole of a non-streaming request.
+    Request,
+    /// No bytes arrived on a stream for this long.
+    StreamIdle,
+}
+
+impl TimeoutKind {
+    fn setter(self) -> &'static str {
+        match self {
+            TimeoutKind::Connect => "connect_timeout",
+            TimeoutKind::Request => "request_timeout",
+            TimeoutKind::StreamIdle => "stream_idle_timeout",
+        }
+    }
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Request => "request",
+            TimeoutKind::StreamIdle => "stream idle",
+        })
+    }
+}
+
+impl Error {
+    pub(crate) fn config(msg: impl Into<String>) -> Self {
+        Error::Config(msg.into())
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, value: impl fmt::Display, expected: impl Into<String>) -> Self {
+        Error::InvalidRequest {
+            field: field.into(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    /// The API error, when the server answered with an error status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// HTTP status of the answer this error came from, if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether sending the same request again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => e.is_retryable(),
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// What the server said when it refused a request.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Classification of the status, for `match`.
+    pub kind: ApiErrorKind,
+    /// The server's message (all of them, joined, for validation errors).
+    pub message: String,
+    /// The raw body, as received (lossy UTF-8), for anything not parsed.
+    pub body: String,
+    /// The `X-Client-Request-Id` this client sent.
+    pub request_id: String,
+    /// The provider's own request id (`requestId` in the body), if given.
+    pub provider_request_id: Option<String>,
+    /// The `x-inference-id` response header, if given.
+    pub inference_id: Option<String>,
+    /// OpenAI-style `error.type` / `error.code`, from other hosts.
+    pub error_type: Option<String>,
+    /// OpenAI-style `error.code`.
+    pub code: Option<String>,
+    /// How long the server asked us to wait (`Retry-After`), if it did.
+    pub retry_after: Option<Duration>,
+    /// How many attempts were made, retries included.
+    pub attempts: u32,
+}
+
+/// HTTP statuses grouped by what the caller should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiErrorKind {
+    /// 400 / 422: fix the request; `message` lists the violations.
+    BadRequest,
+    /// 401: the key is missing, wrong or revoked.
+    Authentication,
+    /// 403: the key may not use this model, or the account is out of credits.
+    PermissionDenied,
+    /// 404: wrong base URL or model.
+    NotFound,
+    /// 408 / 409: transient; retried.
+    Conflict,
+    /// 429: slow down; see `retry_after`.
+    RateLimited,
+    /// 5xx: the server failed; retried.
+    Server,
+    /// Anything else.
+    Other,
+}
+
+impl ApiErrorKind {
+    pub(crate) fn from_status(status: u16) -> Self {
+        match status {
+            400 | 422 => ApiErrorKind::BadRequest,
+            401 => ApiErrorKind::Authentication,
+            403 => ApiErrorKind::PermissionDenied,
+            404 => ApiErrorKind::NotFound,
+            408 | 409 => ApiErrorKind::Conflict,
+            429 => ApiErrorKind::RateLimited,
+            500..=599 => ApiErrorKind::Server,
+            _ => ApiErrorKind::Other,
+        }
+    }
+
+    fn advice(self) -> &'static str {
+        match self {
+            ApiErrorKind::BadRequest => "fix the request fields named in the message",
+            ApiErrorKind::Authentication => "check the API key (AIML_API_KEY or Client::builder().api_key(..))",
+            ApiErrorKind::PermissionDenied => "check that the key may use this model and that the account has credits",
+            ApiErrorKind::NotFound => "check the base URL and the model name",
+            ApiErrorKind::Conflict => "retry the request",
+            ApiErrorKind::RateLimited => "slow down or wait before retrying",
+            ApiErrorKind::Server => "the server failed; retry later",
+            ApiErrorKind::Other => "see the message",
+        }
+    }
+}
+
+impl ApiError {
+    /// Whether the status is one that retrying can cure.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
+    }
+
+    /// Builds the error from a response body in either known shape: the
+    /// AI/ML API's `{message, path, requestId, statusCode, timestamp}` or
+    /// OpenAI's `{error: {message, type, code}}`.
+    pub(crate) fn from_body(status: u16, body: &[u8], request_id: String, inference_id: Option<String>) -> Self {
+        let text = String::from_utf8_lossy(body).into_owned();
+        let mut err = ApiError {
+            status,
+            kind: ApiErrorKind::from_status(status),
+            message: String::new(),
+            body: text,
+            request_id,
+            provider_request_id: None,
+            inference_id,
+            error_type: None,
+            code: None,
+            retry_after: None,
+            attempts: 1,
+        };
+        if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
+            if let Some(inner) = parsed.error {
+                match inner {
+                    InnerError::Object { message, r#type, code } => {
+                        err.message = message.map(flatten_message).unwrap_or_default();
+                        err.error_type = r#type;
+                        err.code = code.map(scalar_to_string);
+                    }
+                    InnerError::Text(m) => err.message = m,
+                }
+            }
+            if err.message.is_empty() {
+                if let Some(m) = parsed.message {
+                    err.message = flatten_message(m);
+                }
+            }
+            err.provider_request_id = parsed.request_id;
+        }
+        if err.message.is_empty() {
+            err.message = snippet(&err.body, 200);
+        }
+        err
+    }
+}
+
+impl ApiError {
+    /// An error object sent with a success status (some gateways do this),
+    /// recognised by its shape: `error`, or `statusCode` + `message`, and no
+    /// `choices`.
+    pub(crate) fn from_success_body(status: u16, body: &[u8], request_id: String) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let obj = v.as_object()?;
+        if obj.contains_key("choices") {
+            return None;
+        }
+        let provider_shape = obj.contains_key("statusCode") && obj.contains_key("message");
+        if !(obj.contains_key("error") || provider_shape) {
+            return None;
+        }
+        let claimed = obj
+            .get("statusCode")
+            .and_then(|c| c.as_u64().or_else(|| c.as_str().and_then(|s| s.parse().ok())))
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| *c >= 400);
+        let mut err = ApiError::from_body(claimed.unwrap_or(status), body, request_id, None);
+        if claimed.is_none() {
+            err.kind = ApiErrorKind::Other;
+        }
+        Some(err)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "API error {}: {}", self.status, if self.message.is_empty() { "(no message)" } else { &self.message })?;
+        write!(f, " (request id {}", self.request_id)?;
+        if let Some(id) = &self.inference_id {
+            write!(f, ", inference id {id}")?;
+        }
+        if self.attempts > 1 {
+            write!(f, ", after {} attempts", self.attempts)?;
+        }
+        write!(f, "); {}", self.kind.advice())
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(default, rename = "requestId")]
+    request_id: Option<String>,
+    #[serde(default)]
+    error: Option<InnerError>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum InnerError {
+    Object {
+        #[serde(default)]
+        message: Option<serde_json::Value>,
+        #[serde(default)]
+        r#type: Option<String>,
+        #[serde(default)]
+        code: Option<serde_json::Value>,
+    },
+    Text(String),
+}
+
+/// Validation errors arrive as a string or a list of strings.
+fn flatten_message(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Array(items) => items.into_iter().map(flatten_message).collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn scalar_to_string(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// The first `max` characters of a body, for error messages.
+pub(crate) fn snippet(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_error_shape_with_string_status() {
+        let body = br#"{"message":["temperature must not be greater than 2","max_tokens must be a number"],"path":"/v1/chat/completions","requestId":"r-1","statusCode":"400","timestamp":"2026-01-01T00:00:00Z"}"#;
+        let e = ApiError::from_body(400, body, "c-1".into(), Some("inf-9".into()));
+        assert_eq!(e.kind, ApiErrorKind::BadRequest);
+        assert_eq!(e.message, "temperature must not be greater than 2; max_tokens must be a number");
+        assert_eq!(e.provider_request_id.as_deref(), Some("r-1"));
+        let shown = e.to_string();
+        assert!(shown.contains("API error 400") && shown.contains("inf-9") && shown.contains("fix the request"), "{shown}");
+    }
+
+    #[test]
+    fn openai_error_shape_and_garbage() {
+        let body = br#"{"error":{"message":"Invalid API key","type":"invalid_request_error","code":401}}"#;
+        let e = ApiError::from_body(401, body, "c".into(), None);
+        assert_eq!((e.message.as_str(), e.code.as_deref(), e.kind), ("Invalid API key", Some("401"), ApiErrorKind::Authentication));
+        let e = ApiError::from_body(502, b"<html>Bad Gateway</html>", "c".into(), None);
+        assert_eq!(e.message, "<html>Bad Gateway</html>");
+        assert!(e.is_retryable());
+    }
+}

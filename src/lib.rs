@@ -1,0 +1,52 @@
+//! A typed client for Llama-4-Maverick chat completions, on the AI/ML API or
+//! any OpenAI-compatible host (vLLM, llama.cpp server, LiteLLM).
+//!
+//! # Crate organisation
+//! - [`types`]: the request and response types, generated at build time from
+//!   the OpenAPI document in `spec/` (normalised by `maverick-spec`).
+//! - [`Client`], [`ClientBuilder`]: configuration, auth, retries, timeouts.
+//! - [`ChatRequest`], [`Message`], [`ContentPart`]: building requests.
+//! - [`ChatResponse`]: the typed completion plus provider headers.
+//! - [`Tool`]: function tools with schemas from Rust types.
+//! - [`Error`]: the one error type.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), maverick::Error> {
+//! use maverick::{ChatRequest, Client};
+//!
+//! let client = Client::from_env()?; // AIML_API_KEY
+//! let reply = client
+//!     .chat(ChatRequest::new().system("Be brief.").user("Name a prime.").max_tokens(16))
+//!     .await?;
+//! println!("{}", reply.text().unwrap_or_default());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod body;
+mod client;
+mod config;
+mod error;
+mod generated;
+mod message;
+mod request;
+mod response;
+mod retry;
+mod secret;
+mod tools;
+mod transport;
+
+/// The generated request and response types, for fields the wrapper does
+/// not cover. Names follow the normalised spec's fixed component names.
+pub mod types {
+    pub use crate::generated::types::*;
+}
+
+pub use client::{CallOptions, Client};
+pub use config::{ClientBuilder, BASE_URL_VARS, DEFAULT_BASE_URL, DEFAULT_MODEL, KEY_VARS};
+pub use error::{ApiError, ApiErrorKind, Error, TimeoutKind};
+pub use message::{sniff_image, ContentPart, ImageDetail, Message, MAX_IMAGE_BYTES};
+pub use request::{ChatRequest, ToolChoice};
+pub use response::{ChatResponse, FinishReason, ResponseMeta, ToolCallRef};
+pub use secret::ApiKey;
+pub use tools::{api_schema, Tool};

@@ -1,0 +1,127 @@
+//! What a call returns: the typed completion plus what the headers said.
+
+use reqwest::header::HeaderMap;
+
+use crate::generated::types as t;
+
+/// Facts about the HTTP exchange that the body does not carry.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// HTTP status of the answer.
+    pub status: u16,
+    /// The `X-Client-Request-Id` this client sent (and the provider echoes).
+    pub request_id: String,
+    /// `x-inference-id`: the provider's id for this generation.
+    pub inference_id: Option<String>,
+    /// `x-aimlapi-credits-used`.
+    pub credits_used: Option<f64>,
+    /// `x-aimlapi-usd-spent`.
+    pub usd_spent: Option<f64>,
+    /// Attempts made, retries included.
+    pub attempts: u32,
+}
+
+impl ResponseMeta {
+    pub(crate) fn from_headers(status: u16, headers: &HeaderMap, request_id: String, attempts: u32) -> Self {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string());
+        let number = |name: &str| text(name).and_then(|s| s.parse::<f64>().ok());
+        ResponseMeta {
+            status,
+            request_id,
+            inference_id: text("x-inference-id"),
+            credits_used: number("x-aimlapi-credits-used"),
+            usd_spent: number("x-aimlapi-usd-spent"),
+            attempts,
+        }
+    }
+}
+
+/// Why the model stopped. Servers send values no spec lists, so unknown
+/// ones are kept rather than failing the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FinishReason {
+    Stop,
+    Length,
+    ToolCalls,
+    ContentFilter,
+    FunctionCall,
+    Other(String),
+}
+
+impl FinishReason {
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "stop" => FinishReason::Stop,
+            "length" => FinishReason::Length,
+            "tool_calls" => FinishReason::ToolCalls,
+            "content_filter" => FinishReason::ContentFilter,
+            "function_call" => FinishReason::FunctionCall,
+            other => FinishReason::Other(other.to_string()),
+        }
+    }
+}
+
+/// A function call the model asked for, flattened from the generated types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCallRef {
+    /// Id to answer with [`Message::tool`](crate::Message::tool).
+    pub id: String,
+    /// Function name.
+    pub name: String,
+    /// Arguments as the model wrote them: JSON text, possibly malformed.
+    pub arguments: String,
+}
+
+/// A completed chat call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatResponse {
+    /// The body, as generated from the spec.
+    pub completion: t::ChatCompletionResponse,
+    /// Status and provider headers.
+    pub meta: ResponseMeta,
+}
+
+impl ChatResponse {
+    /// Text of the first choice, if it has any.
+    pub fn text(&self) -> Option<&str> {
+        self.completion.choices.first()?.message.content.as_deref()
+    }
+
+    /// Function calls of the first choice, in order.
+    pub fn tool_calls(&self) -> Vec<ToolCallRef> {
+        self.completion.choices.first().map(|c| tool_calls_of(&c.message)).unwrap_or_default()
+    }
+
+    /// Token counts, when the server sent them.
+    pub fn usage(&self) -> Option<&t::Usage> {
+        self.completion.usage.as_ref()
+    }
+
+    /// Why the first choice ended.
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        self.completion.choices.first()?.finish_reason.as_deref().map(FinishReason::parse)
+    }
+
+    /// The refusal text of the first choice, if the model refused.
+    pub fn refusal(&self) -> Option<&str> {
+        self.completion.choices.first()?.message.refusal.as_deref()
+    }
+}
+
+pub(crate) fn tool_calls_of(message: &t::ResponseMessage) -> Vec<ToolCallRef> {
+    message
+        .tool_calls
+        .iter()
+        .flatten()
+        .filter_map(|call| match call {
+            t::ToolCall::Function { function, id } => Some(ToolCallRef {
+                id: id.clone(),
+                name: function.name.clone(),
+                arguments: function.arguments.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,151 @@
+//! When and how long to retry. One policy serves non-streaming calls (from
+//! the generated client's `exec` hook) and streams (before the first event).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+/// Backoff parameters; the defaults follow openai-python's documented ones.
+#[derive(Debug, Clone)]
+pub(crate) struct RetryPolicy {
+    pub initial: Duration,
+    pub cap: Duration,
+    /// Longest server-requested wait honoured.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+            max_wait: crate::config::DEFAULT_MAX_RETRY_WAIT,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with jitter: 0.5 s, 1 s, 2 s … capped, each
+    /// shortened by up to a quarter so that clients spread out.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        exp.min(self.cap).mul_f64(1.0 - 0.25 * fastrand::f64())
+    }
+}
+
+/// Statuses worth another attempt, unless `x-should-retry` says otherwise.
+pub(crate) fn status_is_retryable(status: u16) -> bool {
+    matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// The server's explicit verdict overrides the status rule.
+pub(crate) fn should_retry(status: u16, headers: &HeaderMap) -> bool {
+    match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => status_is_retryable(status),
+    }
+}
+
+/// `retry-after-ms`, then `Retry-After` as seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a transport failure may go away on its own.
+fn transport_is_retryable(e: &reqwest::Error) -> bool {
+    !(e.is_builder() || e.is_redirect() || e.is_decode())
+}
+
+/// Sends `request`, retrying up to `max_retries` times. Returns the last
+/// response (even an error status: the caller turns it into a typed error)
+/// or the last transport error. `attempts` ends holding the attempt count.
+pub(crate) async fn execute(
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+    policy: &RetryPolicy,
+    max_retries: u32,
+    attempts: &AtomicU32,
+) -> reqwest::Result<reqwest::Response> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        attempts.store(attempt, Ordering::Relaxed);
+        let spare = if attempt <= max_retries { request.try_clone() } else { None };
+        let result = client.execute(request).await;
+        let Some(next) = spare else { return result };
+        let wait = match &result {
+            Ok(resp) if !should_retry(resp.status().as_u16(), resp.headers()) => return result,
+            Ok(resp) => match retry_after(resp.headers()) {
+                // Past the cap, waiting would stall the caller: hand back the
+                // response so the error carries the requested wait.
+                Some(wait) if wait > policy.max_wait => return result,
+                Some(wait) => wait,
+                None => policy.backoff(attempt),
+            },
+            Err(e) if transport_is_retryable(e) => policy.backoff(attempt),
+            Err(_) => return result,
+        };
+        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+        tokio::time::sleep(wait).await;
+        request = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        let mut h = HeaderMap::new();
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        h.insert("retry-after", HeaderValue::from_str(&later).unwrap());
+        let got = retry_after(&h).unwrap();
+        assert!(got > Duration::from_secs(27) && got <= Duration::from_secs(30), "{got:?}");
+    }
+
+    #[test]
+    fn status_rules_and_override() {
+        let h = HeaderMap::new();
+        for s in [408, 409, 429, 500, 502, 503, 504] {
+            assert!(should_retry(s, &h), "{s}");
+        }
+        for s in [400, 401, 403, 404, 422] {
+            assert!(!should_retry(s, &h), "{s}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert("x-should-retry", HeaderValue::from_static("false"));
+        assert!(!should_retry(503, &h));
+        h.insert("x-should-retry", HeaderValue::from_static("true"));
+        assert!(should_retry(400, &h));
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let p = RetryPolicy::default();
+        for (attempt, full) in [(1, 500), (2, 1000), (3, 2000), (4, 4000), (5, 8000), (9, 8000)] {
+            let d = p.backoff(attempt).as_millis() as u64;
+            assert!(d <= full && d >= full * 3 / 4, "attempt {attempt}: {d}");
+        }
+    }
+}

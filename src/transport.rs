@@ -1,0 +1,105 @@
+//! Everything between a typed request and the wire: the `ClientHooks` the
+//! generated client calls (auth, request id, timeouts, retries), so that
+//! handwritten behaviour never touches generated text.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
+
+use crate::generated;
+use crate::retry::RetryPolicy;
+use crate::secret::ApiKey;
+
+/// Header carrying the caller's id for one logical request, reused across
+/// its retries so the provider can deduplicate and support can trace.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-client-request-id";
+
+/// Settings shared by every call of one client.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub key: Option<ApiKey>,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub max_retries: u32,
+    pub max_body_bytes: usize,
+}
+
+/// The generated client's inner value: shared settings plus the context of
+/// the one call it was built for.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) call: Arc<CallContext>,
+}
+
+/// Per-call state the hooks read and write.
+#[derive(Debug)]
+pub(crate) struct CallContext {
+    pub request_id: String,
+    pub timeout: Option<Duration>,
+    pub max_retries: u32,
+    /// Attempts made so far, read back for errors and metadata.
+    pub attempts: AtomicU32,
+    /// Status of the last answer, for decode errors (progenitor drops it).
+    pub status: AtomicU32,
+    /// Non-zero when a success body broke the size limit: bytes seen.
+    pub oversized: AtomicU64,
+}
+
+impl CallContext {
+    pub fn attempts(&self) -> u32 {
+        self.attempts.load(Ordering::Relaxed).max(1)
+    }
+}
+
+impl Transport {
+    /// Stamps what every attempt carries: key, request id, timeout.
+    pub(crate) fn prepare(&self, request: &mut reqwest::Request, timeout: Option<Duration>) {
+        let headers = request.headers_mut();
+        // progenitor adds `api-version: <info.version>`; the API has no such
+        // header and some proxies reject unknown ones.
+        headers.remove("api-version");
+        if let Some(key) = &self.shared.key {
+            headers.insert(AUTHORIZATION, key.bearer_header());
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.call.request_id) {
+            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+        }
+        *request.timeout_mut() = timeout;
+    }
+}
+
+impl ClientHooks<Transport> for generated::Client {
+    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+        let t = &self.inner;
+        t.prepare(request, Some(t.call.timeout.unwrap_or(t.shared.request_timeout)));
+        Ok(())
+    }
+
+    async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        let t = &self.inner;
+        let response = crate::retry::execute(&self.client, request, &t.shared.retry, t.call.max_retries, &t.call.attempts).await?;
+        t.call.status.store(response.status().as_u16().into(), Ordering::Relaxed);
+        if !response.status().is_success() {
+            return Ok(response);
+        }
+        // progenitor reads success bodies without a limit; read it here, under
+        // the limit, and hand progenitor the buffered copy.
+        let mut parts = http::Response::new(());
+        *parts.status_mut() = response.status();
+        *parts.headers_mut() = response.headers().clone();
+        let body = match crate::body::read_limited(response, t.shared.max_body_bytes).await {
+            Ok(body) => body,
+            Err(crate::body::BodyError::TooLarge(seen)) => {
+                t.call.oversized.store(seen as u64, Ordering::Relaxed);
+                bytes::Bytes::new()
+            }
+            Err(crate::body::BodyError::Transport(e)) => return Err(e),
+        };
+        let (parts, ()) = parts.into_parts();
+        Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
+    }
+}
