@@ -84,7 +84,14 @@ pub(crate) async fn execute(
         attempt += 1;
         attempts.store(attempt, Ordering::Relaxed);
         let spare = if attempt <= max_retries { request.try_clone() } else { None };
+        let sent = std::time::Instant::now();
         let result = client.execute(request).await;
+        tracing::debug!(
+            attempt,
+            status = result.as_ref().ok().map(|r| r.status().as_u16()),
+            latency_ms = sent.elapsed().as_millis() as u64,
+            "attempt finished"
+        );
         let Some(next) = spare else { return result };
         let wait = match &result {
             Ok(resp) if !should_retry(resp.status().as_u16(), resp.headers()) => return result,
