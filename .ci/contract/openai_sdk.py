@@ -35,7 +35,7 @@ print("tools ok:", call.function.name, args)
 # A scripted 429 (Retry-After: 1) the SDK must retry through.
 token = uuid.uuid4().hex
 raw = client.chat.completions.with_raw_response.create(
-    model=model, messages=user, max_tokens=4, extra_headers={"x-mock-fault": f"429-once:{token}"})
+    model=model, messages=user, max_tokens=4, extra_headers={"x-mock-fault": f"429;once={token}"})
 assert raw.http_response.status_code == 200
 assert raw.retries_taken == 1, raw.retries_taken
 print("retry ok: 429 then 200 after", raw.retries_taken, "retry")
