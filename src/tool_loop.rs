@@ -38,7 +38,8 @@ pub struct ToolLoopOutcome {
     /// The last response: the final answer when `completed`.
     pub response: ChatResponse,
     /// The whole conversation: the request's messages, every assistant turn
-    /// and every tool result, in order.
+    /// (the final answer, or the unanswered calls at the round limit,
+    /// included) and every tool result, in order.
     pub messages: Vec<Message>,
     /// Model calls made.
     pub rounds: usize,
@@ -94,7 +95,13 @@ impl ToolLoop {
         self.drive(request, |client, req| Box::pin(async move { client.chat(req).await })).await
     }
 
-    pub(crate) async fn drive<F>(&self, mut request: ChatRequest, mut ask: F) -> Result<ToolLoopOutcome, Error>
+    /// [`run`](Self::run) with every model call streamed and folded into a
+    /// response: same transcript, for hosts and proxies that stream best.
+    pub async fn run_streaming(&self, request: ChatRequest) -> Result<ToolLoopOutcome, Error> {
+        self.drive(request, |client, req| Box::pin(async move { client.chat_stream(req).await?.collect().await })).await
+    }
+
+    async fn drive<F>(&self, mut request: ChatRequest, mut ask: F) -> Result<ToolLoopOutcome, Error>
     where
         F: FnMut(Client, ChatRequest) -> Pin<Box<dyn Future<Output = Result<ChatResponse, Error>> + Send>>,
     {
@@ -105,7 +112,14 @@ impl ToolLoop {
             let calls = response.tool_calls();
             let limit_hit = rounds >= self.max_rounds;
             if calls.is_empty() || limit_hit {
-                let messages = request.wire.messages.iter().cloned().map(Message).collect();
+                let mut messages: Vec<Message> = request.wire.messages.iter().cloned().map(Message).collect();
+                let text = response.text().map(str::to_string);
+                messages.push(if calls.is_empty() {
+                    Message::assistant(text.unwrap_or_default())
+                } else {
+                    // Stopped by the round limit: the unanswered calls end the transcript.
+                    Message::assistant_tool_calls(text, calls.iter().cloned())
+                });
                 return Ok(ToolLoopOutcome { response, messages, rounds, completed: calls.is_empty() });
             }
             let results = futures_util::future::join_all(calls.iter().cloned().map(|call| self.call(call))).await;

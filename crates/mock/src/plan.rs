@@ -82,7 +82,7 @@ impl Plan {
 pub fn plan(raw: &[u8], body: &Value, seed: u64) -> Result<Plan, Vec<Violation>> {
     let print = fingerprint(raw, seed);
     let mut rng = Rng::new(print);
-    let tool_target = tool_target(body)?;
+    let tool_targets = tool_targets(body)?;
     let format = body.get("response_format");
     let n = body.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
     let limit = ["max_completion_tokens", "max_tokens"]
@@ -95,16 +95,21 @@ pub fn plan(raw: &[u8], body: &Value, seed: u64) -> Result<Plan, Vec<Violation>>
     let choices = (0..n)
         .map(|index| {
             let mut rng = Rng::new(print ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            if let Some(tool) = &tool_target {
-                let arguments = instance::generate(&tool.parameters, &mut rng).to_string();
-                let call = PlannedCall {
-                    id: format!("call_{}", rng.hex()),
-                    name: tool.name.clone(),
-                    arguments,
-                };
+            if !tool_targets.is_empty() {
+                let tool_calls = tool_targets
+                    .iter()
+                    .map(|tool| {
+                        let arguments = instance::generate(&tool.parameters, &mut rng).to_string();
+                        PlannedCall {
+                            id: format!("call_{}", rng.hex()),
+                            name: tool.name.clone(),
+                            arguments,
+                        }
+                    })
+                    .collect();
                 return PlannedChoice {
                     pieces: Vec::new(),
-                    tool_calls: vec![call],
+                    tool_calls,
                     finish_reason: "tool_calls",
                 };
             }
@@ -215,9 +220,14 @@ struct ToolTarget {
     parameters: Value,
 }
 
-/// Which tool `tool_choice` forces, if any (`auto` and `none` answer in
-/// text so replies stay predictable).
-fn tool_target(body: &Value) -> Result<Option<ToolTarget>, Vec<Violation>> {
+/// Which tools the reply calls. `required` and a named function force a
+/// call every time, as the API does. Under `auto` (or no `tool_choice`) the
+/// mock behaves like a model that uses tools when asked: it calls the tools
+/// whose names the last message (a user turn) mentions, all of them unless
+/// `parallel_tool_calls` is false, and answers in text once the last message
+/// is a tool result, so tool loops can run to a final answer. `none` and
+/// prompts that name no tool get text, keeping replies predictable.
+fn tool_targets(body: &Value) -> Result<Vec<ToolTarget>, Vec<Violation>> {
     let tools: Vec<&Value> = body
         .get("tools")
         .and_then(Value::as_array)
@@ -242,7 +252,7 @@ fn tool_target(body: &Value) -> Result<Option<ToolTarget>, Vec<Violation>> {
                 .and_then(|t| t.pointer("/function/name"))
                 .and_then(Value::as_str);
             match first {
-                Some(name) => Ok(find(name)),
+                Some(name) => Ok(find(name).into_iter().collect()),
                 None => Err(vec![Violation {
                     pointer: "/tool_choice".into(),
                     message: "\"required\" needs at least one entry in `tools`".into(),
@@ -256,15 +266,53 @@ fn tool_target(body: &Value) -> Result<Option<ToolTarget>, Vec<Violation>> {
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             match find(name) {
-                Some(t) => Ok(Some(t)),
+                Some(t) => Ok(vec![t]),
                 None => Err(vec![Violation {
                     pointer: "/tool_choice/function/name".into(),
                     message: format!("{name:?} names no function in `tools`"),
                 }]),
             }
         }
-        _ => Ok(None),
+        None => Ok(asked_for(body, &tools, find)),
+        Some(Value::String(s)) if s == "auto" => Ok(asked_for(body, &tools, find)),
+        _ => Ok(Vec::new()),
     }
+}
+
+/// The tools a user turn at the end of the conversation names, in `tools`
+/// order; only the first when `parallel_tool_calls` is false.
+fn asked_for(
+    body: &Value,
+    tools: &[&Value],
+    find: impl Fn(&str) -> Option<ToolTarget>,
+) -> Vec<ToolTarget> {
+    let last = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|m| m.last());
+    let Some(last) = last.filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+    else {
+        return Vec::new();
+    };
+    let text = match last.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    };
+    let mut targets: Vec<ToolTarget> = tools
+        .iter()
+        .filter_map(|t| t.pointer("/function/name").and_then(Value::as_str))
+        .filter(|name| !name.is_empty() && text.contains(name))
+        .filter_map(&find)
+        .collect();
+    if body.get("parallel_tool_calls") == Some(&Value::Bool(false)) {
+        targets.truncate(1);
+    }
+    targets
 }
 
 /// What the mock reads from the conversation.
@@ -353,5 +401,63 @@ impl Prompt {
             last.push('.');
         }
         words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(name: &str) -> Value {
+        json!({"type": "function", "function": {"name": name, "parameters": {"type": "object"}}})
+    }
+
+    fn calls(body: Value) -> Vec<String> {
+        let raw = body.to_string();
+        let plan = plan(raw.as_bytes(), &body, 0).unwrap();
+        plan.choices[0]
+            .tool_calls
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn auto_calls_the_tools_a_user_asks_for_and_answers_tool_results_in_text() {
+        let tools = json!([tool("get_weather"), tool("get_time")]);
+        let user = |text: &str| json!([{"role": "user", "content": text}]);
+        let body = |messages: Value, extra: Value| {
+            let mut b = json!({"messages": messages, "tools": tools});
+            b.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            b
+        };
+        assert_eq!(
+            calls(body(user("get_time then get_weather"), json!({}))),
+            ["get_weather", "get_time"],
+            "tools order, all of them"
+        );
+        assert_eq!(
+            calls(body(
+                user("get_time and get_weather"),
+                json!({"parallel_tool_calls": false})
+            )),
+            ["get_weather"]
+        );
+        assert!(calls(body(user("Hello"), json!({"tool_choice": "auto"}))).is_empty());
+        assert!(calls(body(user("get_time"), json!({"tool_choice": "none"}))).is_empty());
+        let after_result = json!([
+            {"role": "user", "content": "get_time please"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                "function": {"name": "get_time", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "noon"}
+        ]);
+        assert!(calls(body(after_result, json!({}))).is_empty());
+        assert_eq!(
+            calls(body(user("Hello"), json!({"tool_choice": "required"}))),
+            ["get_weather"],
+            "required always calls"
+        );
     }
 }
