@@ -22,26 +22,36 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     if let Err(message) = generate(&spec, &out) {
         // A failed build script shows its stderr; make it the whole story.
-        eprintln!("\nerror: cannot generate the Maverick client from {}\n  {message}\n", spec.display());
+        eprintln!(
+            "\nerror: cannot generate the Maverick client from {}\n  {message}\n",
+            spec.display()
+        );
         process::exit(1);
     }
 }
 
 fn generate(spec: &Path, out: &Path) -> Result<(), String> {
-    let text = fs::read_to_string(spec).map_err(|e| format!("cannot read the spec: {e} (set MAVERICK_SPEC to another file, or restore spec/llama-4-maverick.json)"))?;
+    let text = fs::read_to_string(spec).map_err(|e| {
+        format!("cannot read the spec: {e} (set MAVERICK_SPEC to another file, or restore spec/llama-4-maverick.json)")
+    })?;
     let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the spec is not valid JSON: {e}"))?;
     let normalized = maverick_spec::normalize(raw).map_err(|e| format!("the normaliser refused the document: {e}"))?;
     maverick_spec::requirements::check(&normalized).map_err(|missing| {
         format!(
             "the document lacks what the handwritten wrapper relies on:\n{}",
-            missing.iter().map(|m| format!("    - {m}")).collect::<Vec<_>>().join("\n")
+            missing
+                .iter()
+                .map(|m| format!("    - {m}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })?;
     fs::write(out.join("facts.rs"), facts(&normalized)).map_err(|e| format!("cannot write facts.rs: {e}"))?;
     let pretty = serde_json::to_string_pretty(&normalized.document).map_err(|e| e.to_string())?;
     fs::write(out.join("normalized.json"), pretty).map_err(|e| format!("cannot write normalized.json: {e}"))?;
-    let openapi: openapiv3::OpenAPI = serde_json::from_value(normalized.document)
-        .map_err(|e| format!("the normalised document is not valid OpenAPI 3.0 (a normaliser bug; please report): {e}"))?;
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(normalized.document).map_err(|e| {
+        format!("the normalised document is not valid OpenAPI 3.0 (a normaliser bug; please report): {e}")
+    })?;
 
     let mut settings = GenerationSettings::new();
     settings
@@ -76,7 +86,8 @@ fn generate(spec: &Path, out: &Path) -> Result<(), String> {
         }
     };
     let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    fs::write(out.join("codegen.rs"), prettyplease::unparse(&file)).map_err(|e| format!("cannot write codegen.rs: {e}"))?;
+    fs::write(out.join("codegen.rs"), prettyplease::unparse(&file))
+        .map_err(|e| format!("cannot write codegen.rs: {e}"))?;
     Ok(())
 }
 
@@ -89,7 +100,10 @@ fn quote_tokens(path: &str) -> Result<proc_macro2::TokenStream, String> {
 fn facts(normalized: &maverick_spec::Normalized) -> String {
     let mut out = String::new();
     out.push_str("/// Path of the chat completions operation in the spec.\n");
-    out.push_str(&format!("pub(crate) const OPERATION_PATH: &str = {:?};\n", normalized.source_path));
+    out.push_str(&format!(
+        "pub(crate) const OPERATION_PATH: &str = {:?};\n",
+        normalized.source_path
+    ));
     out.push_str("/// A numeric bound of a request field, from the spec.\npub(crate) struct Bound { pub field: &'static str, pub minimum: Option<f64>, pub maximum: Option<f64> }\n");
     out.push_str("/// Every bounded numeric request field.\npub(crate) const REQUEST_BOUNDS: &[Bound] = &[\n");
     let props = normalized
@@ -102,7 +116,11 @@ fn facts(normalized: &maverick_spec::Normalized) -> String {
             let (lo, hi) = (num("minimum"), num("maximum"));
             if lo.is_some() || hi.is_some() {
                 let opt = |v: Option<f64>| v.map(|v| format!("Some({v:?})")).unwrap_or_else(|| "None".into());
-                out.push_str(&format!("    Bound {{ field: {field:?}, minimum: {}, maximum: {} }},\n", opt(lo), opt(hi)));
+                out.push_str(&format!(
+                    "    Bound {{ field: {field:?}, minimum: {}, maximum: {} }},\n",
+                    opt(lo),
+                    opt(hi)
+                ));
             }
         };
         push(name.clone(), prop);

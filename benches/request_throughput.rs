@@ -47,7 +47,10 @@ where
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let server = Loopback::always(Reply::json(200, &completion())).await;
         let client = Client::builder().api_key("sk-bench").base_url(server.base_url.clone()).build().unwrap();

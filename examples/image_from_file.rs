@@ -19,7 +19,9 @@ use maverick_mock::MockServer;
 /// The real API when a key is set, else a mock on loopback; the mock must
 /// outlive the client's calls, so it is returned too.
 async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    let key_var = KEY_VARS.iter().find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
+    let key_var = KEY_VARS
+        .iter()
+        .find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
     match key_var {
         Some(var) => {
             let client = Client::from_env()?;
@@ -28,8 +30,15 @@ async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::E
         }
         None => {
             let mock = MockServer::start().await?;
-            let client = Client::builder().api_key("mock-key").base_url(mock.base_url()).build()?;
-            println!("using the embedded contract mock at {} (no {} set)", mock.base_url(), KEY_VARS.join(" or "));
+            let client = Client::builder()
+                .api_key("mock-key")
+                .base_url(mock.base_url())
+                .build()?;
+            println!(
+                "using the embedded contract mock at {} (no {} set)",
+                mock.base_url(),
+                KEY_VARS.join(" or ")
+            );
             Ok((client, Some(mock)))
         }
     }
@@ -44,7 +53,11 @@ fn gradient_png() -> Vec<u8> {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -107,7 +120,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let path = std::env::temp_dir().join(format!("maverick-example-{}.png", std::process::id()));
             std::fs::write(&path, gradient_png())?;
             cleanup.0 = Some(path.clone());
-            println!("no image given; wrote a 16x16 red-to-blue gradient to {}", path.display());
+            println!(
+                "no image given; wrote a 16x16 red-to-blue gradient to {}",
+                path.display()
+            );
             path
         }
     };
@@ -115,7 +131,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Unsupported types, oversized files and unreadable paths fail here, before any request.
     let image = ContentPart::image_file(&path)?.detail(ImageDetail::Low);
     let request = ChatRequest::new()
-        .message(Message::user_parts([ContentPart::text("Describe this image in one sentence."), image]))
+        .message(Message::user_parts([
+            ContentPart::text("Describe this image in one sentence."),
+            image,
+        ]))
         .max_tokens(120);
     let reply = client.chat(request).await?;
     println!("image: {}", path.display());

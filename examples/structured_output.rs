@@ -41,7 +41,9 @@ struct CityFacts {
 /// The real API when a key is set, else a mock on loopback; the mock must
 /// outlive the client's calls, so it is returned too.
 async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    let key_var = KEY_VARS.iter().find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
+    let key_var = KEY_VARS
+        .iter()
+        .find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
     match key_var {
         Some(var) => {
             let client = Client::from_env()?;
@@ -50,8 +52,15 @@ async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::E
         }
         None => {
             let mock = MockServer::start().await?;
-            let client = Client::builder().api_key("mock-key").base_url(mock.base_url()).build()?;
-            println!("using the embedded contract mock at {} (no {} set)", mock.base_url(), KEY_VARS.join(" or "));
+            let client = Client::builder()
+                .api_key("mock-key")
+                .base_url(mock.base_url())
+                .build()?;
+            println!(
+                "using the embedded contract mock at {} (no {} set)",
+                mock.base_url(),
+                KEY_VARS.join(" or ")
+            );
             Ok((client, Some(mock)))
         }
     }
@@ -72,7 +81,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             println!("landmarks: {}", city.landmarks.join("; "));
             if let Some(usage) = answer.response.usage() {
-                println!("tokens: {} prompt + {} completion", usage.prompt_tokens, usage.completion_tokens);
+                println!(
+                    "tokens: {} prompt + {} completion",
+                    usage.prompt_tokens, usage.completion_tokens
+                );
             }
             Ok(())
         }

@@ -53,13 +53,20 @@ async fn get_weather(args: WeatherArgs) -> Result<Weather, String> {
         Unit::Celsius => (celsius, "celsius"),
         Unit::Fahrenheit => (celsius * 9.0 / 5.0 + 32.0, "fahrenheit"),
     };
-    Ok(Weather { city: args.city, temperature, unit, sky: "clear" })
+    Ok(Weather {
+        city: args.city,
+        temperature,
+        unit,
+        sky: "clear",
+    })
 }
 
 /// The real API when a key is set, else a mock on loopback; the mock must
 /// outlive the client's calls, so it is returned too.
 async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    let key_var = KEY_VARS.iter().find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
+    let key_var = KEY_VARS
+        .iter()
+        .find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
     match key_var {
         Some(var) => {
             let client = Client::from_env()?;
@@ -68,8 +75,15 @@ async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::E
         }
         None => {
             let mock = MockServer::start().await?;
-            let client = Client::builder().api_key("mock-key").base_url(mock.base_url()).build()?;
-            println!("using the embedded contract mock at {} (no {} set)", mock.base_url(), KEY_VARS.join(" or "));
+            let client = Client::builder()
+                .api_key("mock-key")
+                .base_url(mock.base_url())
+                .build()?;
+            println!(
+                "using the embedded contract mock at {} (no {} set)",
+                mock.base_url(),
+                KEY_VARS.join(" or ")
+            );
             Ok((client, Some(mock)))
         }
     }
@@ -80,10 +94,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let request = ChatRequest::new()
         .system("Answer weather questions with the get_weather tool, then reply in one sentence.")
         .user("What is the weather in Paris right now, in celsius? Use get_weather.")
-        .tool(Tool::function::<WeatherArgs>("get_weather", "Current weather for a city"))
+        .tool(Tool::function::<WeatherArgs>(
+            "get_weather",
+            "Current weather for a city",
+        ))
         .tool_choice(ToolChoice::Auto);
 
-    let outcome = client.tool_loop().handler("get_weather", get_weather).max_rounds(4).run(request).await?;
+    let outcome = client
+        .tool_loop()
+        .handler("get_weather", get_weather)
+        .max_rounds(4)
+        .run(request)
+        .await?;
 
     println!("rounds: {}, completed: {}", outcome.rounds, outcome.completed);
     for message in &outcome.messages {
@@ -91,7 +113,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     match outcome.response.text() {
         Some(text) if outcome.completed => println!("answer: {text}"),
-        _ => println!("no final answer within the round limit; last tool calls: {:?}", outcome.response.tool_calls()),
+        _ => println!(
+            "no final answer within the round limit; last tool calls: {:?}",
+            outcome.response.tool_calls()
+        ),
     }
     Ok(())
 }

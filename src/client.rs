@@ -29,7 +29,8 @@ struct Inner {
     model: String,
     shared: Arc<Shared>,
     connect_timeout: Duration,
-    pub(crate) stream_idle_timeout: Duration,
+    stream_idle_timeout: Duration,
+    max_event_bytes: usize,
 }
 
 impl std::fmt::Debug for Client {
@@ -78,7 +79,11 @@ impl ClientBuilder {
         let key = self.resolve_key()?;
         let root = self.resolve_base_url()?;
         let model = match &self.model {
-            Some(m) if m.trim().is_empty() => return Err(Error::config("the model name is empty; omit .model(..) to use the default")),
+            Some(m) if m.trim().is_empty() => {
+                return Err(Error::config(
+                    "the model name is empty; omit .model(..) to use the default",
+                ))
+            }
             Some(m) => m.clone(),
             None => crate::config::DEFAULT_MODEL.to_string(),
         };
@@ -87,7 +92,11 @@ impl ClientBuilder {
             None => build_http(&self)?,
         };
         // The generated path may or may not start with /v1; the root never ends in it.
-        let generated_base = if OPERATION_PATH.starts_with("/v1/") { root.clone() } else { format!("{root}/v1") };
+        let generated_base = if OPERATION_PATH.starts_with("/v1/") {
+            root.clone()
+        } else {
+            format!("{root}/v1")
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -97,12 +106,16 @@ impl ClientBuilder {
                 shared: Arc::new(Shared {
                     key,
                     request_timeout: self.request_timeout,
-                    retry: RetryPolicy { max_wait: self.max_retry_wait, ..RetryPolicy::default() },
+                    retry: RetryPolicy {
+                        max_wait: self.max_retry_wait,
+                        ..RetryPolicy::default()
+                    },
                     max_retries: self.max_retries,
                     max_body_bytes: self.max_body_bytes,
                 }),
                 connect_timeout: self.connect_timeout,
                 stream_idle_timeout: self.stream_idle_timeout,
+                max_event_bytes: self.max_event_bytes,
             }),
         })
     }
@@ -128,7 +141,8 @@ fn build_http(b: &ClientBuilder) -> Result<reqwest::Client, Error> {
 fn cross_host_redirects_drop_nothing() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let same_host = attempt.previous().first().is_some_and(|first| {
-            first.host_str() == attempt.url().host_str() && first.port_or_known_default() == attempt.url().port_or_known_default()
+            first.host_str() == attempt.url().host_str()
+                && first.port_or_known_default() == attempt.url().port_or_known_default()
         });
         if attempt.previous().len() > 5 {
             attempt.error("too many redirects")
@@ -169,6 +183,10 @@ impl Client {
         self.inner.stream_idle_timeout
     }
 
+    pub(crate) fn max_event_bytes(&self) -> usize {
+        self.inner.max_event_bytes
+    }
+
     pub(crate) fn endpoint(&self) -> String {
         format!("{}{}", self.inner.generated_base, OPERATION_PATH)
     }
@@ -189,7 +207,10 @@ impl Client {
     }
 
     pub(crate) fn transport(&self, call: Arc<CallContext>) -> Transport {
-        Transport { shared: self.inner.shared.clone(), call }
+        Transport {
+            shared: self.inner.shared.clone(),
+            call,
+        }
     }
 
     /// Sends a request and waits for the whole completion.
@@ -204,16 +225,34 @@ impl Client {
         let timeout = options.timeout.unwrap_or(self.inner.shared.request_timeout);
         // A generated client per call carries the call's context into the
         // hooks; it costs a String and two Arc clones.
-        let generated = generated::Client::new_with_client(&self.inner.generated_base, self.inner.http.clone(), self.transport(call.clone()));
-        let span = tracing::debug_span!("maverick.chat", request_id = %call.request_id, url = %self.endpoint());
-        let _enter = span.enter();
-        match generated.create_chat_completion(&wire).await {
+        let generated = generated::Client::new_with_client(
+            &self.inner.generated_base,
+            self.inner.http.clone(),
+            self.transport(call.clone()),
+        );
+        let span = tracing::debug_span!("maverick.chat", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
+        let started = std::time::Instant::now();
+        tracing::trace!(parent: &span, request = ?wire, "request body");
+        let result = tracing::Instrument::instrument(generated.create_chat_completion(&wire), span.clone()).await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        match result {
             Ok(value) => {
-                let meta = ResponseMeta::from_headers(value.status().as_u16(), value.headers(), call.request_id.clone(), call.attempts());
-                tracing::debug!(status = meta.status, attempts = meta.attempts, inference_id = ?meta.inference_id, "completed");
-                Ok(ChatResponse { completion: value.into_inner(), meta })
+                let meta = ResponseMeta::from_headers(
+                    value.status().as_u16(),
+                    value.headers(),
+                    call.request_id.clone(),
+                    call.attempts(),
+                );
+                tracing::debug!(parent: &span, status = meta.status, attempts = meta.attempts, latency_ms, inference_id = ?meta.inference_id, "chat completed");
+                let completion = value.into_inner();
+                tracing::trace!(parent: &span, response = ?completion, "response body");
+                Ok(ChatResponse { completion, meta })
             }
-            Err(e) => Err(self.map_error(e, &call, timeout).await),
+            Err(e) => {
+                let err = self.map_error(e, &call, timeout).await;
+                tracing::debug!(parent: &span, status = ?err.status(), attempts = call.attempts(), latency_ms, error = %err, "chat failed");
+                Err(err)
+            }
         }
     }
 
@@ -245,7 +284,10 @@ impl Client {
             }
             G::CommunicationError(err) | G::ResponseBodyError(err) => self.transport_error(err, call, timeout),
             G::InvalidRequest(msg) | G::Custom(msg) => Error::config(msg),
-            other => Error::Stream { request_id, message: other.to_string() },
+            other => Error::Stream {
+                request_id,
+                message: other.to_string(),
+            },
         }
     }
 
@@ -253,7 +295,11 @@ impl Client {
         if err.is_timeout() {
             let connect = err.is_connect();
             return Error::Timeout {
-                kind: if connect { TimeoutKind::Connect } else { TimeoutKind::Request },
+                kind: if connect {
+                    TimeoutKind::Connect
+                } else {
+                    TimeoutKind::Request
+                },
                 after: if connect { self.inner.connect_timeout } else { timeout },
                 request_id: call.request_id.clone(),
             };
@@ -271,8 +317,13 @@ impl Client {
 pub(crate) async fn api_error_from_response(resp: reqwest::Response, call: &CallContext, limit: usize) -> Error {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = crate::body::read_limited(resp, limit).await.unwrap_or_else(|e| e.into_bytes());
-    let inference_id = headers.get("x-inference-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = crate::body::read_limited(resp, limit)
+        .await
+        .unwrap_or_else(|e| e.into_bytes());
+    let inference_id = headers
+        .get("x-inference-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let mut err = ApiError::from_body(status, &body, call.request_id.clone(), inference_id);
     err.retry_after = crate::retry::retry_after(&headers);
     err.attempts = call.attempts();
@@ -296,11 +347,17 @@ fn new_request_id() -> String {
 
 fn validate_request_id(id: &str) -> Result<String, Error> {
     let ok_len = (1..=128).contains(&id.len());
-    let ok_chars = id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    let ok_chars = id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
     if ok_len && ok_chars {
         Ok(id.to_string())
     } else {
-        Err(Error::invalid("request_id", format!("{id:?}"), "it must be 1 to 128 characters of A-Z a-z 0-9 . _ : -"))
+        Err(Error::invalid(
+            "request_id",
+            format!("{id:?}"),
+            "it must be 1 to 128 characters of A-Z a-z 0-9 . _ : -",
+        ))
     }
 }
 

@@ -38,6 +38,7 @@ pub struct ClientBuilder {
     pub(crate) max_retries: u32,
     pub(crate) max_retry_wait: Duration,
     pub(crate) max_body_bytes: usize,
+    pub(crate) max_event_bytes: usize,
     pub(crate) allow_insecure_http: bool,
     pub(crate) require_key: bool,
     pub(crate) http: Option<reqwest::Client>,
@@ -56,6 +57,7 @@ impl Default for ClientBuilder {
             max_retries: DEFAULT_MAX_RETRIES,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_event_bytes: crate::stream::DEFAULT_MAX_EVENT_BYTES,
             allow_insecure_http: false,
             require_key: true,
             http: None,
@@ -144,6 +146,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest server-sent event (or line) accepted on a stream (default
+    /// 16 MiB): a server that never ends a line cannot exhaust memory.
+    pub fn max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = bytes;
+        self
+    }
+
     /// Allows `http://` base URLs on non-loopback hosts. The key would
     /// travel in clear text, so this is off by default.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -198,7 +207,8 @@ impl ClientBuilder {
                 None => ("the default base URL".to_string(), DEFAULT_BASE_URL.to_string()),
             },
         };
-        normalize_base_url(&raw, self.allow_insecure_http).map_err(|why| Error::config(format!("{origin} {raw:?} {why}")))
+        normalize_base_url(&raw, self.allow_insecure_http)
+            .map_err(|why| Error::config(format!("{origin} {raw:?} {why}")))
     }
 }
 
@@ -240,12 +250,29 @@ mod tests {
 
     #[test]
     fn base_url_forms_agree() {
-        for form in ["https://api.aimlapi.com", "https://api.aimlapi.com/", "https://api.aimlapi.com/v1", "https://api.aimlapi.com/v1/"] {
-            assert_eq!(normalize_base_url(form, false).unwrap(), "https://api.aimlapi.com", "{form}");
+        for form in [
+            "https://api.aimlapi.com",
+            "https://api.aimlapi.com/",
+            "https://api.aimlapi.com/v1",
+            "https://api.aimlapi.com/v1/",
+        ] {
+            assert_eq!(
+                normalize_base_url(form, false).unwrap(),
+                "https://api.aimlapi.com",
+                "{form}"
+            );
         }
-        assert_eq!(normalize_base_url("http://127.0.0.1:8080/v1", false).unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(normalize_base_url("http://[::1]:9/x/v1", false).unwrap(), "http://[::1]:9/x");
-        assert!(normalize_base_url("http://example.com", false).unwrap_err().contains("clear text"));
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080/v1", false).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_base_url("http://[::1]:9/x/v1", false).unwrap(),
+            "http://[::1]:9/x"
+        );
+        assert!(normalize_base_url("http://example.com", false)
+            .unwrap_err()
+            .contains("clear text"));
         assert!(normalize_base_url("http://example.com", true).is_ok());
         assert!(normalize_base_url("ftp://example.com", false).is_err());
         assert!(normalize_base_url("not a url", false).is_err());

@@ -300,7 +300,16 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "API error {}: {}", self.status, if self.message.is_empty() { "(no message)" } else { &self.message })?;
+        write!(
+            f,
+            "API error {}: {}",
+            self.status,
+            if self.message.is_empty() {
+                "(no message)"
+            } else {
+                &self.message
+            }
+        )?;
         write!(f, " (request id {}", self.request_id)?;
         if let Some(id) = &self.inference_id {
             write!(f, ", inference id {id}")?;
@@ -369,17 +378,26 @@ mod tests {
         let body = br#"{"message":["temperature must not be greater than 2","max_tokens must be a number"],"path":"/v1/chat/completions","requestId":"r-1","statusCode":"400","timestamp":"2026-01-01T00:00:00Z"}"#;
         let e = ApiError::from_body(400, body, "c-1".into(), Some("inf-9".into()));
         assert_eq!(e.kind, ApiErrorKind::BadRequest);
-        assert_eq!(e.message, "temperature must not be greater than 2; max_tokens must be a number");
+        assert_eq!(
+            e.message,
+            "temperature must not be greater than 2; max_tokens must be a number"
+        );
         assert_eq!(e.provider_request_id.as_deref(), Some("r-1"));
         let shown = e.to_string();
-        assert!(shown.contains("API error 400") && shown.contains("inf-9") && shown.contains("fix the request"), "{shown}");
+        assert!(
+            shown.contains("API error 400") && shown.contains("inf-9") && shown.contains("fix the request"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn openai_error_shape_and_garbage() {
         let body = br#"{"error":{"message":"Invalid API key","type":"invalid_request_error","code":401}}"#;
         let e = ApiError::from_body(401, body, "c".into(), None);
-        assert_eq!((e.message.as_str(), e.code.as_deref(), e.kind), ("Invalid API key", Some("401"), ApiErrorKind::Authentication));
+        assert_eq!(
+            (e.message.as_str(), e.code.as_deref(), e.kind),
+            ("Invalid API key", Some("401"), ApiErrorKind::Authentication)
+        );
         let e = ApiError::from_body(502, b"<html>Bad Gateway</html>", "c".into(), None);
         assert_eq!(e.message, "<html>Bad Gateway</html>");
         assert!(e.is_retryable());

@@ -33,6 +33,9 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod stream;
+mod structured;
+mod tool_loop;
 mod tools;
 mod transport;
 
@@ -49,4 +52,14 @@ pub use message::{sniff_image, ContentPart, ImageDetail, Message, MAX_IMAGE_BYTE
 pub use request::{ChatRequest, ToolChoice};
 pub use response::{ChatResponse, FinishReason, ResponseMeta, ToolCallRef};
 pub use secret::ApiKey;
+#[doc(hidden)]
+pub use stream::__fuzz;
+pub use stream::{ChatChunk, ChatStream, StreamAccumulator, TextStream, DEFAULT_MAX_EVENT_BYTES};
+pub use structured::Structured;
+pub use tool_loop::{ToolLoop, ToolLoopOutcome, DEFAULT_MAX_ROUNDS};
 pub use tools::{api_schema, Tool};
+
+/// Compiles the README's Rust examples as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

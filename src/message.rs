@@ -75,7 +75,10 @@ impl Message {
                 .map(|c| t::MessageToolCall {
                     id: c.id,
                     type_: t::MessageToolCallType::Function,
-                    function: t::MessageToolCallFunction { name: c.name, arguments: c.arguments },
+                    function: t::MessageToolCallFunction {
+                        name: c.name,
+                        arguments: c.arguments,
+                    },
                 })
                 .collect(),
         }))
@@ -138,7 +141,10 @@ impl ContentPart {
     /// An image the server fetches (or a `data:` URL you built yourself).
     pub fn image_url(url: impl Into<String>) -> Self {
         ContentPart(t::UserContentPart::ImageUrl {
-            image_url: t::UserContentPartImageUrl { url: url.into(), detail: None },
+            image_url: t::UserContentPartImageUrl {
+                url: url.into(),
+                detail: None,
+            },
         })
     }
 
@@ -153,7 +159,11 @@ impl ContentPart {
             ));
         }
         let mime = sniff_image(bytes).ok_or_else(|| {
-            Error::invalid("image", describe_magic(bytes), "the provider accepts JPEG, PNG, GIF and WEBP images only")
+            Error::invalid(
+                "image",
+                describe_magic(bytes),
+                "the provider accepts JPEG, PNG, GIF and WEBP images only",
+            )
         })?;
         let data = base64::engine::general_purpose::STANDARD.encode(bytes);
         Ok(Self::image_url(format!("data:{mime};base64,{data}")))
@@ -162,7 +172,8 @@ impl ContentPart {
     /// An image read from a file, sent inline.
     pub fn image_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let meta = std::fs::metadata(path).map_err(|e| Error::invalid("image", path.display(), format!("a readable file ({e})")))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::invalid("image", path.display(), format!("a readable file ({e})")))?;
         if meta.len() > MAX_IMAGE_BYTES as u64 {
             return Err(Error::invalid(
                 "image",
@@ -170,7 +181,8 @@ impl ContentPart {
                 format!("at most {MAX_IMAGE_BYTES} bytes are accepted; downscale or recompress it"),
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::invalid("image", path.display(), format!("a readable file ({e})")))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::invalid("image", path.display(), format!("a readable file ({e})")))?;
         Self::image_bytes(&bytes).map_err(|e| match e {
             Error::InvalidRequest { expected, value, .. } => {
                 Error::invalid("image", format!("{} ({value})", path.display()), expected)
@@ -224,7 +236,9 @@ mod tests {
         assert_eq!(sniff_image(b"%PDF-1.7"), None);
         let err = ContentPart::image_bytes(b"%PDF-1.7").unwrap_err().to_string();
         assert!(err.contains("JPEG, PNG, GIF and WEBP"), "{err}");
-        let ok = ContentPart::image_bytes(b"\x89PNG\r\n\x1a\nabc").unwrap().detail(ImageDetail::Low);
+        let ok = ContentPart::image_bytes(b"\x89PNG\r\n\x1a\nabc")
+            .unwrap()
+            .detail(ImageDetail::Low);
         let json = serde_json::to_value(&ok.0).unwrap();
         assert_eq!(json["image_url"]["url"], "data:image/png;base64,iVBORw0KGgphYmM=");
         assert_eq!(json["image_url"]["detail"], "low");

@@ -80,7 +80,8 @@ impl ChatRequest {
     }
 
     fn note(&mut self, field: &str, value: impl ToString, expected: &str) {
-        self.problem.get_or_insert_with(|| (field.into(), value.to_string(), expected.into()));
+        self.problem
+            .get_or_insert_with(|| (field.into(), value.to_string(), expected.into()));
     }
 
     /// Overrides the client's model for this request.
@@ -210,7 +211,10 @@ impl ChatRequest {
 
     /// Biases a token id by `bias` (repeatable).
     pub fn logit_bias(mut self, token_id: u32, bias: f64) -> Self {
-        self.wire.logit_bias.get_or_insert_with(Default::default).insert(token_id.to_string(), bias);
+        self.wire
+            .logit_bias
+            .get_or_insert_with(Default::default)
+            .insert(token_id.to_string(), bias);
         self
     }
 
@@ -271,7 +275,11 @@ impl ChatRequest {
                     strict: Some(strict),
                 });
             }
-            other => self.note("response_format.json_schema.schema", other, "it must be a JSON object (a JSON Schema)"),
+            other => self.note(
+                "response_format.json_schema.schema",
+                other,
+                "it must be a JSON object (a JSON Schema)",
+            ),
         }
         self
     }
@@ -353,7 +361,9 @@ fn check_bound(spec_field: &str, shown: &str, value: f64) -> Result<(), Error> {
     if !value.is_finite() {
         return Err(Error::invalid(shown, value, "it must be a finite number"));
     }
-    let Some(bound) = REQUEST_BOUNDS.iter().find(|b| b.field == spec_field) else { return Ok(()) };
+    let Some(bound) = REQUEST_BOUNDS.iter().find(|b| b.field == spec_field) else {
+        return Ok(());
+    };
     let low = bound.minimum.is_some_and(|m| value < m);
     let high = bound.maximum.is_some_and(|m| value > m);
     if low || high {
@@ -380,23 +390,36 @@ mod tests {
     fn bounds_from_the_spec_name_field_value_and_bound() {
         let base = || ChatRequest::user_prompt("hi");
         assert!(base().temperature(2.0).top_p(1.0).validate().is_ok());
-        assert_eq!(err(base().temperature(2.5)), "invalid request: `temperature` is 2.5, but it must be between 0 and 2 (inclusive)");
+        assert_eq!(
+            err(base().temperature(2.5)),
+            "invalid request: `temperature` is 2.5, but it must be between 0 and 2 (inclusive)"
+        );
         assert!(err(base().top_p(0.0)).contains("`top_p` is 0"));
         assert!(err(base().presence_penalty(-3.0)).contains("between -2 and 2"));
         assert!(err(base().top_logprobs(21)).contains("`top_logprobs` is 21"));
         assert!(err(base().logit_bias(42, 101.0)).contains("`logit_bias[42]` is 101"));
         assert!(err(base().temperature(f64::NAN)).contains("finite"));
         assert_eq!(err(base().n(0)), "invalid request: `n` is 0, but it must be at least 1");
-        assert!(err(base().max_tokens(0).temperature(9.0)).contains("max_tokens"), "first problem wins");
+        assert!(
+            err(base().max_tokens(0).temperature(9.0)).contains("max_tokens"),
+            "first problem wins"
+        );
         assert!(err(ChatRequest::new()).contains("at least one message"));
     }
 
     #[test]
     fn stop_accumulates_and_model_defaults() {
-        let w = ChatRequest::user_prompt("x").stop("a").stop("b").into_wire("m", false).unwrap();
+        let w = ChatRequest::user_prompt("x")
+            .stop("a")
+            .stop("b")
+            .into_wire("m", false)
+            .unwrap();
         assert_eq!(serde_json::to_value(&w.stop).unwrap(), serde_json::json!(["a", "b"]));
         assert_eq!(w.model, "m");
-        let w = ChatRequest::user_prompt("x").model("other").into_wire("m", true).unwrap();
+        let w = ChatRequest::user_prompt("x")
+            .model("other")
+            .into_wire("m", true)
+            .unwrap();
         assert_eq!((w.model.as_str(), w.stream), ("other", true));
     }
 }

@@ -24,7 +24,12 @@ pub struct ResponseMeta {
 
 impl ResponseMeta {
     pub(crate) fn from_headers(status: u16, headers: &HeaderMap, request_id: String, attempts: u32) -> Self {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string());
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.trim().to_string())
+        };
         let number = |name: &str| text(name).and_then(|s| s.parse::<f64>().ok());
         ResponseMeta {
             status,
@@ -91,7 +96,11 @@ impl ChatResponse {
 
     /// Function calls of the first choice, in order.
     pub fn tool_calls(&self) -> Vec<ToolCallRef> {
-        self.completion.choices.first().map(|c| tool_calls_of(&c.message)).unwrap_or_default()
+        self.completion
+            .choices
+            .first()
+            .map(|c| tool_calls_of(&c.message))
+            .unwrap_or_default()
     }
 
     /// Token counts, when the server sent them.
@@ -101,7 +110,12 @@ impl ChatResponse {
 
     /// Why the first choice ended.
     pub fn finish_reason(&self) -> Option<FinishReason> {
-        self.completion.choices.first()?.finish_reason.as_deref().map(FinishReason::parse)
+        self.completion
+            .choices
+            .first()?
+            .finish_reason
+            .as_deref()
+            .map(FinishReason::parse)
     }
 
     /// The refusal text of the first choice, if the model refused.

@@ -74,18 +74,77 @@ fn transport_is_retryable(e: &reqwest::Error) -> bool {
 /// or the last transport error. `attempts` ends holding the attempt count.
 pub(crate) async fn execute(
     client: &reqwest::Client,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
 ) -> reqwest::Result<reqwest::Response> {
+    execute_with(
+        request,
+        policy,
+        max_retries,
+        attempts,
+        |r| client.execute(r),
+        transport_is_retryable,
+    )
+    .await
+}
+
+/// Why a stream's request got no answer headers.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    Http(reqwest::Error),
+    /// No response headers within the allowed time.
+    NoHeaders,
+}
+
+/// [`execute`] for streams: each attempt must see response headers within
+/// `wait`, since streams carry no total timeout that would end a server
+/// that accepts the connection and never answers.
+pub(crate) async fn execute_stream(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    policy: &RetryPolicy,
+    max_retries: u32,
+    attempts: &AtomicU32,
+    wait: Duration,
+) -> Result<reqwest::Response, SendError> {
+    let send = |r| async move {
+        match tokio::time::timeout(wait, client.execute(r)).await {
+            Ok(result) => result.map_err(SendError::Http),
+            Err(_) => Err(SendError::NoHeaders),
+        }
+    };
+    let retryable = |e: &SendError| match e {
+        SendError::Http(e) => transport_is_retryable(e),
+        SendError::NoHeaders => true,
+    };
+    execute_with(request, policy, max_retries, attempts, send, retryable).await
+}
+
+async fn execute_with<E, F, Fut>(
+    mut request: reqwest::Request,
+    policy: &RetryPolicy,
+    max_retries: u32,
+    attempts: &AtomicU32,
+    send: F,
+    retryable: impl Fn(&E) -> bool,
+) -> Result<reqwest::Response, E>
+where
+    F: Fn(reqwest::Request) -> Fut,
+    Fut: std::future::Future<Output = Result<reqwest::Response, E>>,
+{
     let mut attempt = 0;
     loop {
         attempt += 1;
         attempts.store(attempt, Ordering::Relaxed);
-        let spare = if attempt <= max_retries { request.try_clone() } else { None };
+        let spare = if attempt <= max_retries {
+            request.try_clone()
+        } else {
+            None
+        };
         let sent = std::time::Instant::now();
-        let result = client.execute(request).await;
+        let result = send(request).await;
         tracing::debug!(
             attempt,
             status = result.as_ref().ok().map(|r| r.status().as_u16()),
@@ -102,7 +161,7 @@ pub(crate) async fn execute(
                 Some(wait) => wait,
                 None => policy.backoff(attempt),
             },
-            Err(e) if transport_is_retryable(e) => policy.backoff(attempt),
+            Err(e) if retryable(e) => policy.backoff(attempt),
             Err(_) => return result,
         };
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
@@ -128,7 +187,10 @@ mod tests {
         let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
         h.insert("retry-after", HeaderValue::from_str(&later).unwrap());
         let got = retry_after(&h).unwrap();
-        assert!(got > Duration::from_secs(27) && got <= Duration::from_secs(30), "{got:?}");
+        assert!(
+            got > Duration::from_secs(27) && got <= Duration::from_secs(30),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -18,9 +18,14 @@ impl ApiKey {
     pub fn new(key: impl Into<String>) -> Result<Self, Error> {
         let key = Zeroizing::new(key.into());
         if key.is_empty() {
-            return Err(Error::config("the API key is empty; set AIML_API_KEY or pass a key to Client::builder().api_key(..)"));
+            return Err(Error::config(
+                "the API key is empty; set AIML_API_KEY or pass a key to Client::builder().api_key(..)",
+            ));
         }
-        if let Some(pos) = key.chars().position(|c| c.is_whitespace() || c.is_control() || !c.is_ascii()) {
+        if let Some(pos) = key
+            .chars()
+            .position(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        {
             return Err(Error::config(format!(
                 "the API key contains whitespace, a control or a non-ASCII character at position {pos}; copy the key again without surrounding spaces or line breaks"
             )));

@@ -22,7 +22,17 @@ pub struct Structured<T> {
 /// A schema name the API accepts: `[A-Za-z0-9_-]{1,64}`.
 fn schema_name<T: JsonSchema>() -> String {
     let raw = T::schema_name();
-    let cleaned: String = raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(64).collect();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
     if cleaned.is_empty() {
         "answer".into()
     } else {
@@ -34,7 +44,10 @@ impl Client {
     /// Asks for an answer matching `T`'s JSON Schema (`response_format`
     /// `json_schema`, strict) and parses it. A mismatch is an
     /// [`Error::ModelOutput`] carrying the raw text and the serde path.
-    pub async fn chat_structured<T: JsonSchema + DeserializeOwned>(&self, request: ChatRequest) -> Result<Structured<T>, Error> {
+    pub async fn chat_structured<T: JsonSchema + DeserializeOwned>(
+        &self,
+        request: ChatRequest,
+    ) -> Result<Structured<T>, Error> {
         let schema = serde_json::Value::Object(api_schema::<T>(true));
         let response = self.chat(request.json_schema(schema_name::<T>(), schema, true)).await?;
         Self::parse_answer(response)

@@ -50,7 +50,11 @@ pub struct ToolLoopOutcome {
 impl Client {
     /// A tool loop on this client; add handlers, then [`ToolLoop::run`].
     pub fn tool_loop(&self) -> ToolLoop {
-        ToolLoop { client: self.clone(), handlers: HashMap::new(), max_rounds: DEFAULT_MAX_ROUNDS }
+        ToolLoop {
+            client: self.clone(),
+            handlers: HashMap::new(),
+            max_rounds: DEFAULT_MAX_ROUNDS,
+        }
     }
 }
 
@@ -72,7 +76,8 @@ impl ToolLoop {
             Box::pin(async move {
                 match call.parse_arguments::<Args>() {
                     Ok(args) => match handler(args).await {
-                        Ok(out) => serde_json::to_string(&out).unwrap_or_else(|e| format!("error: the tool's output could not be serialised: {e}")),
+                        Ok(out) => serde_json::to_string(&out)
+                            .unwrap_or_else(|e| format!("error: the tool's output could not be serialised: {e}")),
                         Err(e) => format!("error: {e}"),
                     },
                     Err(e) => format!("error: {e}"),
@@ -92,13 +97,17 @@ impl ToolLoop {
     /// Asks, runs the requested tools, appends their results, and asks
     /// again until the model answers without tool calls.
     pub async fn run(&self, request: ChatRequest) -> Result<ToolLoopOutcome, Error> {
-        self.drive(request, |client, req| Box::pin(async move { client.chat(req).await })).await
+        self.drive(request, |client, req| Box::pin(async move { client.chat(req).await }))
+            .await
     }
 
     /// [`run`](Self::run) with every model call streamed and folded into a
     /// response: same transcript, for hosts and proxies that stream best.
     pub async fn run_streaming(&self, request: ChatRequest) -> Result<ToolLoopOutcome, Error> {
-        self.drive(request, |client, req| Box::pin(async move { client.chat_stream(req).await?.collect().await })).await
+        self.drive(request, |client, req| {
+            Box::pin(async move { client.chat_stream(req).await?.collect().await })
+        })
+        .await
     }
 
     async fn drive<F>(&self, mut request: ChatRequest, mut ask: F) -> Result<ToolLoopOutcome, Error>
@@ -120,10 +129,18 @@ impl ToolLoop {
                     // Stopped by the round limit: the unanswered calls end the transcript.
                     Message::assistant_tool_calls(text, calls.iter().cloned())
                 });
-                return Ok(ToolLoopOutcome { response, messages, rounds, completed: calls.is_empty() });
+                return Ok(ToolLoopOutcome {
+                    response,
+                    messages,
+                    rounds,
+                    completed: calls.is_empty(),
+                });
             }
             let results = futures_util::future::join_all(calls.iter().cloned().map(|call| self.call(call))).await;
-            request = request.message(Message::assistant_tool_calls(response.text().map(str::to_string), calls.iter().cloned()));
+            request = request.message(Message::assistant_tool_calls(
+                response.text().map(str::to_string),
+                calls.iter().cloned(),
+            ));
             for (call, output) in calls.iter().zip(results) {
                 request = request.message(Message::tool(call.id.clone(), output));
             }

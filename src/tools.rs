@@ -40,7 +40,12 @@ impl Tool {
 
     fn build(name: String, description: Option<String>, parameters: Map<String, Value>, strict: Option<bool>) -> Self {
         Tool(t::ToolDefinition {
-            function: t::FunctionDefinition { description, name, parameters, strict },
+            function: t::FunctionDefinition {
+                description,
+                name,
+                parameters,
+                strict,
+            },
             type_: t::ToolDefinitionType::Function,
         })
     }
@@ -60,7 +65,10 @@ impl ToolCallRef {
     /// Parses the model's arguments into `Args`. Models emit broken JSON;
     /// the error keeps the raw text and where parsing failed.
     pub fn parse_arguments<Args: DeserializeOwned>(&self) -> Result<Args, Error> {
-        parse_json(&self.arguments, &format!("arguments of tool call {:?} ({})", self.id, self.name))
+        parse_json(
+            &self.arguments,
+            &format!("arguments of tool call {:?} ({})", self.id, self.name),
+        )
     }
 }
 
@@ -87,7 +95,10 @@ pub fn api_schema<T: JsonSchema>(strict: bool) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         // A non-object root (e.g. `bool`) is wrapped so the API gets an object.
-        other => Map::from_iter([("type".to_string(), Value::from("object")), ("x-value".to_string(), other)]),
+        other => Map::from_iter([
+            ("type".to_string(), Value::from("object")),
+            ("x-value".to_string(), other),
+        ]),
     }
 }
 
@@ -95,12 +106,20 @@ fn clean(node: &mut Value, strict: bool) {
     match node {
         Value::Object(map) => {
             for key in ["$schema", "title", "definitions", "$defs", "format"] {
-                if key != "format" || map.get("format").and_then(Value::as_str).is_some_and(|f| f.starts_with("int") || f.starts_with("uint") || f == "double" || f == "float") {
+                if key != "format"
+                    || map
+                        .get("format")
+                        .and_then(Value::as_str)
+                        .is_some_and(|f| f.starts_with("int") || f.starts_with("uint") || f == "double" || f == "float")
+                {
                     map.remove(key);
                 }
             }
             let is_object = map.get("type").and_then(Value::as_str) == Some("object")
-                || map.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|x| x == "object"));
+                || map
+                    .get("type")
+                    .and_then(Value::as_array)
+                    .is_some_and(|t| t.iter().any(|x| x == "object"));
             if strict && is_object {
                 if let Some(Value::Object(props)) = map.get("properties") {
                     let all: Vec<Value> = props.keys().map(|k| Value::String(k.clone())).collect();
@@ -139,7 +158,10 @@ mod tests {
     fn schema_is_inlined_untitled_and_strict() {
         let s = Value::Object(api_schema::<Args>(true));
         let text = s.to_string();
-        assert!(!text.contains("$ref") && !text.contains("$defs") && !text.contains("title"), "{text}");
+        assert!(
+            !text.contains("$ref") && !text.contains("$defs") && !text.contains("title"),
+            "{text}"
+        );
         assert_eq!(s["additionalProperties"], false);
         assert_eq!(s["required"], serde_json::json!(["days", "place"]));
         assert_eq!(s["properties"]["place"]["additionalProperties"], false);
@@ -147,10 +169,20 @@ mod tests {
 
     #[test]
     fn broken_arguments_keep_raw_text_and_path() {
-        let call = ToolCallRef { id: "c1".into(), name: "w".into(), arguments: r#"{"place": {"city": 5}}"#.into() };
+        let call = ToolCallRef {
+            id: "c1".into(),
+            name: "w".into(),
+            arguments: r#"{"place": {"city": 5}}"#.into(),
+        };
         let err = call.parse_arguments::<Args>().unwrap_err().to_string();
-        assert!(err.contains("place.city") && err.contains(r#"{\"place\": {\"city\": 5}}"#), "{err}");
-        let ok = ToolCallRef { arguments: "\n\n  {\"place\":{\"city\":\"Paris\"}}\t".into(), ..call };
+        assert!(
+            err.contains("place.city") && err.contains(r#"{\"place\": {\"city\": 5}}"#),
+            "{err}"
+        );
+        let ok = ToolCallRef {
+            arguments: "\n\n  {\"place\":{\"city\":\"Paris\"}}\t".into(),
+            ..call
+        };
         assert_eq!(ok.parse_arguments::<Args>().unwrap().place.city, "Paris");
     }
 }

@@ -73,7 +73,11 @@ impl Transport {
 }
 
 impl ClientHooks<Transport> for generated::Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
         let t = &self.inner;
         t.prepare(request, Some(t.call.timeout.unwrap_or(t.shared.request_timeout)));
         Ok(())
@@ -81,8 +85,17 @@ impl ClientHooks<Transport> for generated::Client {
 
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
         let t = &self.inner;
-        let response = crate::retry::execute(&self.client, request, &t.shared.retry, t.call.max_retries, &t.call.attempts).await?;
-        t.call.status.store(response.status().as_u16().into(), Ordering::Relaxed);
+        let response = crate::retry::execute(
+            &self.client,
+            request,
+            &t.shared.retry,
+            t.call.max_retries,
+            &t.call.attempts,
+        )
+        .await?;
+        t.call
+            .status
+            .store(response.status().as_u16().into(), Ordering::Relaxed);
         if !response.status().is_success() {
             return Ok(response);
         }

@@ -19,7 +19,10 @@ async fn chat_round_trip_carries_auth_request_id_and_metadata() {
     )
     .await;
     let client = client_for(&server).build().unwrap();
-    let reply = client.chat(ChatRequest::user_prompt("Hello").max_tokens(5)).await.unwrap();
+    let reply = client
+        .chat(ChatRequest::user_prompt("Hello").max_tokens(5))
+        .await
+        .unwrap();
     assert_eq!(reply.text(), Some("Hi!"));
     assert_eq!(reply.usage().unwrap().total_tokens, 5);
     assert_eq!(reply.meta.inference_id.as_deref(), Some("inf-1"));

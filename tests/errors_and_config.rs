@@ -25,14 +25,8 @@ fn ok() -> Reply {
     Reply::json(200, &completion())
 }
 
-fn env(
-    vars: &'static [(&'static str, &'static str)],
-) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
-    move |name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }
+fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+    move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
 }
 
 /// Display and Debug of an error, for redaction checks.
@@ -51,10 +45,7 @@ async fn provider_error_body_with_list_message_and_string_status() {
     });
     let server = Loopback::always(Reply::json(400, &body).header("x-inference-id", "inf-42")).await;
     let client = client_for(&server).build().unwrap();
-    let err = client
-        .chat(ChatRequest::user_prompt("hi"))
-        .await
-        .unwrap_err();
+    let err = client.chat(ChatRequest::user_prompt("hi")).await.unwrap_err();
     let Error::Api(api) = &err else {
         panic!("expected Error::Api, got {err:?}")
     };
@@ -68,15 +59,8 @@ async fn provider_error_body_with_list_message_and_string_status() {
     assert_eq!(api.inference_id.as_deref(), Some("inf-42"));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 1, "400 is not retried");
-    assert_eq!(
-        reqs[0].header("x-client-request-id"),
-        Some(api.request_id.as_str())
-    );
-    assert!(
-        api.body.contains("prov-req-7"),
-        "raw body kept: {}",
-        api.body
-    );
+    assert_eq!(reqs[0].header("x-client-request-id"), Some(api.request_id.as_str()));
+    assert!(api.body.contains("prov-req-7"), "raw body kept: {}", api.body);
     assert!(!err.is_retryable());
     let text = err.to_string();
     assert!(
@@ -94,9 +78,7 @@ async fn openai_error_shape() {
         .chat(ChatRequest::user_prompt("hi").model("x"))
         .await
         .unwrap_err();
-    let api = err
-        .api()
-        .unwrap_or_else(|| panic!("expected Error::Api, got {err:?}"));
+    let api = err.api().unwrap_or_else(|| panic!("expected Error::Api, got {err:?}"));
     assert_eq!((api.status, api.kind), (404, ApiErrorKind::NotFound));
     assert_eq!(api.message, "The model `x` does not exist");
     assert_eq!(api.error_type.as_deref(), Some("invalid_request_error"));
@@ -111,10 +93,7 @@ async fn html_with_200_is_a_decode_error_with_a_snippet() {
     let html = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
     let server = Loopback::always(Reply::bytes(200, "text/html", html)).await;
     let client = client_for(&server).build().unwrap();
-    let err = client
-        .chat(ChatRequest::user_prompt("hi"))
-        .await
-        .unwrap_err();
+    let err = client.chat(ChatRequest::user_prompt("hi")).await.unwrap_err();
     match &err {
         Error::Decode {
             status,
@@ -123,10 +102,7 @@ async fn html_with_200_is_a_decode_error_with_a_snippet() {
             ..
         } => {
             assert_eq!(*status, 200);
-            assert!(
-                snippet.starts_with("<html><head><title>502 Bad Gateway"),
-                "{snippet}"
-            );
+            assert!(snippet.starts_with("<html><head><title>502 Bad Gateway"), "{snippet}");
             assert_eq!(
                 server.requests()[0].header("x-client-request-id"),
                 Some(request_id.as_str())
@@ -144,14 +120,8 @@ async fn bound_checks_fail_before_sending_anything() {
     let server = Loopback::always(ok()).await;
     let client = client_for(&server).build().unwrap();
     let cases: Vec<(ChatRequest, &str)> = vec![
-        (
-            ChatRequest::user_prompt("x").temperature(2.5),
-            "temperature",
-        ),
-        (
-            ChatRequest::user_prompt("x").temperature(-0.1),
-            "temperature",
-        ),
+        (ChatRequest::user_prompt("x").temperature(2.5), "temperature"),
+        (ChatRequest::user_prompt("x").temperature(-0.1), "temperature"),
         (ChatRequest::user_prompt("x").top_p(0.0), "top_p"),
         (ChatRequest::user_prompt("x").top_p(1.5), "top_p"),
         (ChatRequest::user_prompt("x").min_p(1.0), "min_p"),
@@ -159,24 +129,15 @@ async fn bound_checks_fail_before_sending_anything() {
             ChatRequest::user_prompt("x").frequency_penalty(2.1),
             "frequency_penalty",
         ),
-        (
-            ChatRequest::user_prompt("x").presence_penalty(-2.1),
-            "presence_penalty",
-        ),
-        (
-            ChatRequest::user_prompt("x").top_logprobs(21),
-            "top_logprobs",
-        ),
+        (ChatRequest::user_prompt("x").presence_penalty(-2.1), "presence_penalty"),
+        (ChatRequest::user_prompt("x").top_logprobs(21), "top_logprobs"),
         (ChatRequest::user_prompt("x").n(0), "n"),
         (ChatRequest::user_prompt("x").max_tokens(0), "max_tokens"),
         (
             ChatRequest::user_prompt("x").max_completion_tokens(0),
             "max_completion_tokens",
         ),
-        (
-            ChatRequest::user_prompt("x").temperature(f64::INFINITY),
-            "temperature",
-        ),
+        (ChatRequest::user_prompt("x").temperature(f64::INFINITY), "temperature"),
         (
             ChatRequest::user_prompt("x").json_schema("a", json!([1]), true),
             "response_format.json_schema.schema",
@@ -210,11 +171,7 @@ async fn bound_checks_fail_before_sending_anything() {
         matches!(&err, Error::InvalidRequest { field, .. } if field == "request_id"),
         "{err:?}"
     );
-    assert_eq!(
-        server.requests().len(),
-        0,
-        "nothing may be sent for an invalid request"
-    );
+    assert_eq!(server.requests().len(), 0, "nothing may be sent for an invalid request");
     // The same client still sends valid requests (the server is live).
     client
         .chat(ChatRequest::user_prompt("x").temperature(2.0).top_p(1.0))
@@ -242,10 +199,7 @@ async fn bearer_seen(builder: maverick::ClientBuilder, server: &Loopback) -> Str
 async fn key_precedence_builder_then_aiml_api_key_then_aimlapi_api_key() {
     let server = Loopback::always(ok()).await;
     let base = || Client::builder().base_url(server.base_url.clone());
-    let both = env(&[
-        ("AIML_API_KEY", "key-primary"),
-        ("AIMLAPI_API_KEY", "key-secondary"),
-    ]);
+    let both = env(&[("AIML_API_KEY", "key-primary"), ("AIMLAPI_API_KEY", "key-secondary")]);
     assert_eq!(
         bearer_seen(base().environment(both), &server).await,
         "Bearer key-primary"
@@ -260,10 +214,7 @@ async fn key_precedence_builder_then_aiml_api_key_then_aimlapi_api_key() {
         bearer_seen(base().environment(blank_first), &server).await,
         "Bearer key-secondary"
     );
-    let both = env(&[
-        ("AIML_API_KEY", "key-primary"),
-        ("AIMLAPI_API_KEY", "key-secondary"),
-    ]);
+    let both = env(&[("AIML_API_KEY", "key-primary"), ("AIMLAPI_API_KEY", "key-secondary")]);
     assert_eq!(
         bearer_seen(base().environment(both).api_key("key-builder"), &server).await,
         "Bearer key-builder"
@@ -274,10 +225,7 @@ async fn key_precedence_builder_then_aiml_api_key_then_aimlapi_api_key() {
 fn missing_key_is_a_config_error_naming_both_variables() {
     let err = Client::builder().environment(|_| None).build().unwrap_err();
     match &err {
-        Error::Config(msg) => assert!(
-            msg.contains("AIML_API_KEY") && msg.contains("AIMLAPI_API_KEY"),
-            "{msg}"
-        ),
+        Error::Config(msg) => assert!(msg.contains("AIML_API_KEY") && msg.contains("AIMLAPI_API_KEY"), "{msg}"),
         other => panic!("expected Error::Config, got {other:?}"),
     }
 }
@@ -319,12 +267,7 @@ async fn base_url_precedence_builder_then_aiml_api_base_then_aimlapi_api_base() 
         (1, 1, 0),
         "AIMLAPI_API_BASE next"
     );
-    call(
-        Client::builder()
-            .environment(lookup(true))
-            .base_url(c.base_url.clone()),
-    )
-    .await;
+    call(Client::builder().environment(lookup(true)).base_url(c.base_url.clone())).await;
     assert_eq!(
         (a.requests().len(), b.requests().len(), c.requests().len()),
         (1, 1, 1),
@@ -348,11 +291,7 @@ async fn every_base_url_form_reaches_v1_chat_completions() {
         format!("{root}/v1/"),
     ];
     for form in &forms {
-        let client = Client::builder()
-            .api_key(KEY)
-            .base_url(form.clone())
-            .build()
-            .unwrap();
+        let client = Client::builder().api_key(KEY).base_url(form.clone()).build().unwrap();
         assert_eq!(client.base_url(), format!("{root}/v1"), "{form}");
         client.chat(ChatRequest::user_prompt("x")).await.unwrap();
     }
@@ -367,10 +306,7 @@ fn plain_http_is_refused_off_loopback() {
         .base_url("http://example.com/v1")
         .build()
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::Config(m) if m.contains("clear text")),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Config(m) if m.contains("clear text")), "{err:?}");
     assert!(!shown(&err).contains(KEY));
     assert!(Client::builder()
         .api_key(KEY)
@@ -410,15 +346,8 @@ async fn the_key_never_appears_in_debug_or_errors() {
     let builder_debug = format!("{:?}", client_for(&server));
     assert!(!builder_debug.contains(KEY), "{builder_debug}");
 
-    let err = client
-        .chat(ChatRequest::user_prompt("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.api().map(|a| a.kind),
-        Some(ApiErrorKind::Authentication),
-        "{err:?}"
-    );
+    let err = client.chat(ChatRequest::user_prompt("x")).await.unwrap_err();
+    assert_eq!(err.api().map(|a| a.kind), Some(ApiErrorKind::Authentication), "{err:?}");
     assert!(!shown(&err).contains(KEY), "{}", shown(&err));
     // The key did travel: the check above is not vacuous.
     assert_eq!(
@@ -498,14 +427,8 @@ async fn the_key_never_appears_in_trace_output() {
     })
     .await;
     let client = client_for(&server).build().unwrap();
-    let reply = client
-        .chat(ChatRequest::user_prompt("trace me"))
-        .await
-        .unwrap();
-    let err = client
-        .chat(ChatRequest::user_prompt("trace me"))
-        .await
-        .unwrap_err();
+    let reply = client.chat(ChatRequest::user_prompt("trace me")).await.unwrap();
+    let err = client.chat(ChatRequest::user_prompt("trace me")).await.unwrap_err();
     tracing::trace!(?client, ?err, "test: debug forms logged at TRACE");
     let text = String::from_utf8_lossy(&buf.0.lock().unwrap()).to_string();
     if std::env::var_os("MAVERICK_SHOW_TRACE").is_some() {
@@ -516,19 +439,13 @@ async fn the_key_never_appears_in_trace_output() {
         text.contains(&reply.meta.request_id),
         "the call was not traced:\n{text}"
     );
-    assert!(
-        text.contains("retrying"),
-        "the retry was not traced:\n{text}"
-    );
+    assert!(text.contains("retrying"), "the retry was not traced:\n{text}");
     assert!(text.contains("TRACE"), "TRACE level is captured:\n{text}");
     assert!(
         text.contains("hyper_util::") || text.contains("reqwest::"),
         "the HTTP stack's own logging is captured:\n{text}"
     );
-    assert!(
-        !text.contains(KEY),
-        "the key leaked into trace output:\n{text}"
-    );
+    assert!(!text.contains(KEY), "the key leaked into trace output:\n{text}");
     assert!(
         !text.contains("SECRET"),
         "part of the key leaked into trace output:\n{text}"
@@ -553,60 +470,33 @@ async fn a_503_is_retried_with_the_same_request_id() {
     assert_eq!(reply.text(), Some("ok"));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
-    let ids: Vec<Option<&str>> = reqs
-        .iter()
-        .map(|r| r.header("x-client-request-id"))
-        .collect();
+    let ids: Vec<Option<&str>> = reqs.iter().map(|r| r.header("x-client-request-id")).collect();
     assert_eq!(ids, vec![Some(reply.meta.request_id.as_str()); 2]);
-    assert_eq!(
-        reqs[0].body, reqs[1].body,
-        "the retry resends the same body"
-    );
+    assert_eq!(reqs[0].body, reqs[1].body, "the retry resends the same body");
 }
 
 #[tokio::test]
 async fn a_400_is_not_retried() {
-    let server = Loopback::always(Reply::json(
-        400,
-        &json!({"message": "bad", "statusCode": 400}),
-    ))
-    .await;
+    let server = Loopback::always(Reply::json(400, &json!({"message": "bad", "statusCode": 400}))).await;
     let client = client_for(&server).build().unwrap();
-    let err = client
-        .chat(ChatRequest::user_prompt("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.api().map(|a| (a.status, a.attempts)),
-        Some((400, 1)),
-        "{err:?}"
-    );
+    let err = client.chat(ChatRequest::user_prompt("x")).await.unwrap_err();
+    assert_eq!(err.api().map(|a| (a.status, a.attempts)), Some((400, 1)), "{err:?}");
     assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn max_retries_zero_disables_retries() {
-    let server = Loopback::always(Reply::json(
-        503,
-        &json!({"message": "overloaded", "statusCode": 503}),
-    ))
-    .await;
+    let server = Loopback::always(Reply::json(503, &json!({"message": "overloaded", "statusCode": 503}))).await;
     let client = client_for(&server).build().unwrap();
     let err = client
-        .chat_with(
-            ChatRequest::user_prompt("x"),
-            CallOptions::default().max_retries(0),
-        )
+        .chat_with(ChatRequest::user_prompt("x"), CallOptions::default().max_retries(0))
         .await
         .unwrap_err();
     assert_eq!(err.api().map(|a| a.status), Some(503), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(server.requests().len(), 1);
     // Control: with the default the same server is asked three times (1 + 2 retries).
-    let err = client
-        .chat(ChatRequest::user_prompt("x"))
-        .await
-        .unwrap_err();
+    let err = client.chat(ChatRequest::user_prompt("x")).await.unwrap_err();
     assert_eq!(err.api().map(|a| a.attempts), Some(3), "{err:?}");
     assert_eq!(server.requests().len(), 4);
 }
@@ -615,8 +505,7 @@ async fn max_retries_zero_disables_retries() {
 async fn a_429_with_retry_after_waits_at_least_that_long() {
     let server = Loopback::start(|_, i| {
         if i == 0 {
-            Reply::json(429, &json!({"message": "slow down", "statusCode": 429}))
-                .header("retry-after", "1")
+            Reply::json(429, &json!({"message": "slow down", "statusCode": 429})).header("retry-after", "1")
         } else {
             ok()
         }
@@ -626,10 +515,7 @@ async fn a_429_with_retry_after_waits_at_least_that_long() {
     let started = Instant::now();
     let reply = client.chat(ChatRequest::user_prompt("x")).await.unwrap();
     let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_secs(1),
-        "retried after {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_secs(1), "retried after {elapsed:?}");
     assert_eq!(reply.meta.attempts, 2);
     assert_eq!(server.requests().len(), 2);
 }

@@ -11,7 +11,14 @@ const SNAPSHOT: &str = "tests/data/generated_surface.txt";
 /// Tokens without spacing and std paths, so the snapshot reads like code.
 fn tokens(t: &impl ToTokens) -> String {
     let mut text = t.to_token_stream().to_string().replace(' ', "");
-    for prefix in ["::std::option::", "::std::string::", "::std::vec::", "::std::collections::", "::std::num::", "::serde_json::"] {
+    for prefix in [
+        "::std::option::",
+        "::std::string::",
+        "::std::vec::",
+        "::std::collections::",
+        "::std::num::",
+        "::serde_json::",
+    ] {
         text = text.replace(prefix, "");
     }
     text.replace(",>", ">").replace(",)", ")")
@@ -35,7 +42,11 @@ fn surface() -> String {
                         syn::Item::Enum(e) => {
                             lines.push(format!("enum {}", e.ident));
                             for v in &e.variants {
-                                let fields = if v.fields.is_empty() { String::new() } else { format!(" {}", tokens(&v.fields)) };
+                                let fields = if v.fields.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" {}", tokens(&v.fields))
+                                };
                                 lines.push(format!("  {}{fields}", v.ident));
                             }
                         }
@@ -48,7 +59,13 @@ fn surface() -> String {
                     if let syn::ImplItem::Fn(f) = m {
                         if matches!(f.vis, syn::Visibility::Public(_)) {
                             let inputs: Vec<String> = f.sig.inputs.iter().map(tokens).collect();
-                            lines.push(format!("fn {}::{}({}) {}", tokens(&i.self_ty), f.sig.ident, inputs.join(", "), tokens(&f.sig.output)));
+                            lines.push(format!(
+                                "fn {}::{}({}) {}",
+                                tokens(&i.self_ty),
+                                f.sig.ident,
+                                inputs.join(", "),
+                                tokens(&f.sig.output)
+                            ));
                         }
                     }
                 }

@@ -9,7 +9,9 @@ fn prism() -> Option<String> {
     match std::env::var("MAVERICK_PRISM_URL") {
         Ok(url) => Some(url),
         Err(_) => {
-            println!("SKIPPED prism_contract: MAVERICK_PRISM_URL is not set (.ci/contract/run-all starts Prism and sets it)");
+            println!(
+                "SKIPPED prism_contract: MAVERICK_PRISM_URL is not set (.ci/contract/run-all starts Prism and sets it)"
+            );
             None
         }
     }
@@ -18,7 +20,8 @@ fn prism() -> Option<String> {
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
 fn every_option_requests() -> Vec<(&'static str, ChatRequest)> {
-    let weather = serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
+    let weather =
+        serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
     vec![
         ("minimal", ChatRequest::user_prompt("Hello")),
         (
@@ -68,15 +71,26 @@ fn every_option_requests() -> Vec<(&'static str, ChatRequest)> {
                 .user("Weather in Paris?")
                 .message(Message::assistant_tool_calls(
                     None,
-                    [maverick::ToolCallRef { id: "call_1".into(), name: "get_weather".into(), arguments: r#"{"city":"Paris"}"#.into() }],
+                    [maverick::ToolCallRef {
+                        id: "call_1".into(),
+                        name: "get_weather".into(),
+                        arguments: r#"{"city":"Paris"}"#.into(),
+                    }],
                 ))
                 .message(Message::tool("call_1", r#"{"temp_c":21}"#))
                 .tool_choice(ToolChoice::Auto),
         ),
-        ("json object", ChatRequest::user_prompt("JSON please").json_object().tool_choice(ToolChoice::None)),
+        (
+            "json object",
+            ChatRequest::user_prompt("JSON please")
+                .json_object()
+                .tool_choice(ToolChoice::None),
+        ),
         (
             "json schema",
-            ChatRequest::user_prompt("JSON please").json_schema("answer", weather, true).tool_choice(ToolChoice::Required),
+            ChatRequest::user_prompt("JSON please")
+                .json_schema("answer", weather, true)
+                .tool_choice(ToolChoice::Required),
         ),
     ]
 }
@@ -84,7 +98,12 @@ fn every_option_requests() -> Vec<(&'static str, ChatRequest)> {
 #[tokio::test]
 async fn prism_accepts_every_request_the_library_builds() {
     let Some(url) = prism() else { return };
-    let client = Client::builder().api_key("ci-key").base_url(url.clone()).max_retries(0).build().unwrap();
+    let client = Client::builder()
+        .api_key("ci-key")
+        .base_url(url.clone())
+        .max_retries(0)
+        .build()
+        .unwrap();
     let mut refused = Vec::new();
     for (name, request) in every_option_requests() {
         match client.chat(request).await {
@@ -93,7 +112,11 @@ async fn prism_accepts_every_request_the_library_builds() {
             Err(e) => println!("prism accepted {name} (its generated reply did not decode: {e})"),
         }
     }
-    assert!(refused.is_empty(), "Prism refused requests the library built:\n{}", refused.join("\n"));
+    assert!(
+        refused.is_empty(),
+        "Prism refused requests the library built:\n{}",
+        refused.join("\n")
+    );
 
     // Validation must be live: an out-of-bounds body sent raw is refused.
     let raw = reqwest::Client::new()
@@ -102,5 +125,10 @@ async fn prism_accepts_every_request_the_library_builds() {
         .send()
         .await
         .unwrap();
-    assert_eq!(raw.status().as_u16(), 422, "Prism is not validating requests: {}", raw.text().await.unwrap_or_default());
+    assert_eq!(
+        raw.status().as_u16(),
+        422,
+        "Prism is not validating requests: {}",
+        raw.text().await.unwrap_or_default()
+    );
 }

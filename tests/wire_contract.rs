@@ -48,10 +48,9 @@ fn openapi_to_json_schema(v: &Value) -> Value {
 fn published_request_validator() -> Option<jsonschema::Validator> {
     let shared = shared_dir("wire contract against the newest published spec")?;
     let path = shared.join(NEWEST);
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            .unwrap();
     let schema = doc
         .pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema")
         .expect("the newest version has a JSON request body schema");
@@ -97,9 +96,7 @@ fn every_message_kind(r: ChatRequest) -> ChatRequest {
         .message(Message::user_parts([
             ContentPart::text("And in this picture?"),
             ContentPart::image_url("https://example.com/cat.png").detail(ImageDetail::High),
-            ContentPart::image_bytes(PNG)
-                .unwrap()
-                .detail(ImageDetail::Low),
+            ContentPart::image_bytes(PNG).unwrap().detail(ImageDetail::Low),
         ]))
         .assistant("Let me check.")
         .message(Message::assistant_tool_calls(
@@ -141,11 +138,8 @@ fn tools(r: ChatRequest) -> ChatRequest {
         json!({"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]}),
     )
     .unwrap();
-    r.tool(Tool::function::<WeatherArgs>(
-        "get_weather",
-        "Weather for a city.",
-    ))
-    .tool(hand_written)
+    r.tool(Tool::function::<WeatherArgs>("get_weather", "Weather for a city."))
+        .tool(hand_written)
 }
 
 /// The requests under test, named; together they use every builder option.
@@ -181,10 +175,7 @@ fn completion() -> Value {
 fn check_headers(r: &Recorded, request_id: &str) {
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/v1/chat/completions");
-    assert_eq!(
-        r.header("authorization"),
-        Some("Bearer sk-test-SECRET-0123456789")
-    );
+    assert_eq!(r.header("authorization"), Some("Bearer sk-test-SECRET-0123456789"));
     let ct = r.header("content-type").expect("content-type is sent");
     assert!(ct.starts_with("application/json"), "content-type {ct}");
     assert_eq!(r.header("x-client-request-id"), Some(request_id));
@@ -206,10 +197,7 @@ async fn every_builder_option_produces_a_body_the_published_schema_accepts() {
     let client = client_for(&server).build().unwrap();
     let mut failures = Vec::new();
     for (i, (name, request)) in requests().into_iter().enumerate() {
-        let reply = client
-            .chat(request)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let reply = client.chat(request).await.unwrap_or_else(|e| panic!("{name}: {e}"));
         let recorded = &server.requests()[i];
         check_headers(recorded, &reply.meta.request_id);
         let body = recorded.json();
@@ -243,22 +231,11 @@ async fn the_wire_body_carries_what_the_builder_set() {
         .collect();
     assert_eq!(
         roles,
-        [
-            "system",
-            "developer",
-            "user",
-            "user",
-            "assistant",
-            "assistant",
-            "tool"
-        ]
+        ["system", "developer", "user", "user", "assistant", "assistant", "tool"]
     );
     assert_eq!(body["messages"][1]["name"], "dev");
     let parts = &body["messages"][3]["content"];
-    assert_eq!(
-        parts[0],
-        json!({"type": "text", "text": "And in this picture?"})
-    );
+    assert_eq!(parts[0], json!({"type": "text", "text": "And in this picture?"}));
     assert_eq!(
         parts[1]["image_url"],
         json!({"url": "https://example.com/cat.png", "detail": "high"})
@@ -267,10 +244,7 @@ async fn the_wire_body_carries_what_the_builder_set() {
         .as_str()
         .unwrap()
         .starts_with("data:image/png;base64,iVBORw0KGgo"));
-    assert_eq!(
-        body["messages"][5]["tool_calls"][0]["function"]["name"],
-        "get_weather"
-    );
+    assert_eq!(body["messages"][5]["tool_calls"][0]["function"]["name"], "get_weather");
     assert_eq!(body["messages"][6]["tool_call_id"], "call_1");
     for (field, value) in [
         ("max_tokens", json!(64)),
@@ -304,10 +278,7 @@ async fn the_wire_body_carries_what_the_builder_set() {
         weather["parameters"]["properties"]["unit"]["enum"],
         json!(["celsius", "fahrenheit"])
     );
-    assert_eq!(
-        body["tools"][1]["function"]["parameters"]["required"],
-        json!(["zone"])
-    );
+    assert_eq!(body["tools"][1]["function"]["parameters"]["required"], json!(["zone"]));
 }
 
 #[tokio::test]
@@ -331,10 +302,7 @@ async fn response_formats_and_tool_choice_strings_on_the_wire() {
         .await
         .unwrap();
     let reqs = server.requests();
-    assert_eq!(
-        reqs[0].json()["response_format"],
-        json!({"type": "json_object"})
-    );
+    assert_eq!(reqs[0].json()["response_format"], json!({"type": "json_object"}));
     assert_eq!(reqs[0].json()["tool_choice"], "required");
     let rf = &reqs[1].json()["response_format"];
     assert_eq!(rf["type"], "json_schema");

@@ -20,7 +20,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("request body is JSON")
@@ -105,7 +108,9 @@ impl Loopback {
         let (reqs, conns) = (requests.clone(), connections.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((socket, _)) = listener.accept().await else { return };
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
                 conns.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let (reqs, handler) = (reqs.clone(), handler.clone());
                 tokio::spawn(async move {
@@ -113,7 +118,12 @@ impl Loopback {
                 });
             }
         });
-        Loopback { base_url: format!("http://{addr}"), requests, task, connections }
+        Loopback {
+            base_url: format!("http://{addr}"),
+            requests,
+            task,
+            connections,
+        }
     }
 
     /// Always the same reply.
@@ -146,9 +156,16 @@ async fn serve(mut socket: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>, handler: 
         let method = first.next().unwrap_or("").to_string();
         let path = first.next().unwrap_or("").to_string();
         let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())))
+            .filter_map(|l| {
+                l.split_once(':')
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            })
             .collect();
-        let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
         buf.drain(..head_end + 4);
         while buf.len() < len {
             let mut chunk = [0u8; 8192];
@@ -159,7 +176,12 @@ async fn serve(mut socket: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>, handler: 
             buf.extend_from_slice(&chunk[..n]);
         }
         let body: Vec<u8> = buf.drain(..len).collect();
-        let recorded = Recorded { method, path, headers, body };
+        let recorded = Recorded {
+            method,
+            path,
+            headers,
+            body,
+        };
         let index = {
             let mut all = reqs.lock().unwrap();
             all.push(recorded.clone());
@@ -226,12 +248,17 @@ pub fn shared_dir(what: &str) -> Option<std::path::PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("SKIPPED {what}: {} is absent (a clone without ../shared); CI has it", dir.display());
+        println!(
+            "SKIPPED {what}: {} is absent (a clone without ../shared); CI has it",
+            dir.display()
+        );
         None
     }
 }
 
 /// A client pointed at the loopback server with a fixed test key.
 pub fn client_for(server: &Loopback) -> maverick::ClientBuilder {
-    maverick::Client::builder().api_key("sk-test-SECRET-0123456789").base_url(server.base_url.clone())
+    maverick::Client::builder()
+        .api_key("sk-test-SECRET-0123456789")
+        .base_url(server.base_url.clone())
 }

@@ -85,9 +85,7 @@ pub async fn run(args: ChatArgs) -> Result<ExitCode, Failure> {
     let mut builder = Client::builder();
     if args.mock {
         let server = MockServer::start().await?;
-        builder = builder
-            .api_key("maverick-cli-mock")
-            .base_url(server.base_url());
+        builder = builder.api_key("maverick-cli-mock").base_url(server.base_url());
         _mock = Some(server);
     } else {
         if !maverick::KEY_VARS
@@ -129,11 +127,7 @@ pub async fn run(args: ChatArgs) -> Result<ExitCode, Failure> {
     }
 }
 
-async fn streamed(
-    client: &Client,
-    request: maverick::ChatRequest,
-    json: bool,
-) -> Result<(), Failure> {
+async fn streamed(client: &Client, request: maverick::ChatRequest, json: bool) -> Result<(), Failure> {
     let mut stream = client.chat_stream(request).await?;
     let mut acc = StreamAccumulator::new();
     let mut out = std::io::stdout();
@@ -175,12 +169,7 @@ fn print_final(response: &ChatResponse, json: bool, print_text: bool) -> Result<
     }
     writeln!(out).map_err(stdout_failed)?;
     for call in response.tool_calls() {
-        writeln!(
-            out,
-            "tool call {} {}: {}",
-            call.id, call.name, call.arguments
-        )
-        .map_err(stdout_failed)?;
+        writeln!(out, "tool call {} {}: {}", call.id, call.name, call.arguments).map_err(stdout_failed)?;
     }
     out.flush().map_err(stdout_failed)
 }

@@ -30,12 +30,7 @@ pub async fn run(args: MockArgs) -> Result<ExitCode, Failure> {
     config.check()?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
-        .map_err(|e| {
-            Failure::Usage(format!(
-                "cannot listen on {}: {e}; choose another --addr",
-                args.addr
-            ))
-        })?;
+        .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}; choose another --addr", args.addr)))?;
     let bound = listener
         .local_addr()
         .map_err(|e| Failure::Network(format!("cannot read the bound address: {e}")))?;

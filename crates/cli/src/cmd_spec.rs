@@ -118,8 +118,7 @@ async fn execute(cmd: SpecCommand, fetch: &Fetch) -> u8 {
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {
         usage(format!(
             "{} is not JSON: {e} (pass the OpenAPI .json file)",
@@ -130,21 +129,12 @@ fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
 
 fn run_diff(old: &Path, new: &Path, format: Format, fail_on_breaking: bool) -> Result<u8, Failure> {
     let (a, b) = (read_json(old)?, read_json(new)?);
-    let d = diff(
-        &old.display().to_string(),
-        &a,
-        &new.display().to_string(),
-        &b,
-    );
+    let d = diff(&old.display().to_string(), &a, &new.display().to_string(), &b);
     match format {
         Format::Text => print!("{}", d.render_text()),
         Format::Json => print!("{}", d.to_json()),
     }
-    Ok(if fail_on_breaking && d.has_breaking() {
-        3
-    } else {
-        0
-    })
+    Ok(if fail_on_breaking && d.has_breaking() { 3 } else { 0 })
 }
 
 async fn run_update(from: &str, check: bool, spec: &Path, fetch: &Fetch) -> Result<u8, Failure> {
@@ -155,22 +145,17 @@ async fn run_update(from: &str, check: bool, spec: &Path, fetch: &Fetch) -> Resu
         ))
     })?;
     let candidate = load(from, fetch).await?;
-    let p = plan(&spec.display().to_string(), &current, from, &candidate)
-        .map_err(|e| source(e.to_string()))?;
+    let p = plan(&spec.display().to_string(), &current, from, &candidate).map_err(|e| source(e.to_string()))?;
     print!("{}", p.diff.render_text());
     if check {
         println!("\n{}: {}", spec.display(), p.drift);
         return Ok(p.drift.exit_code());
     }
     if p.identical_text {
-        println!(
-            "\n{} is already the published version; nothing written",
-            spec.display()
-        );
+        println!("\n{} is already the published version; nothing written", spec.display());
         return Ok(0);
     }
-    write_atomically(spec, candidate.as_bytes())
-        .map_err(|e| usage(format!("cannot write {}: {e}", spec.display())))?;
+    write_atomically(spec, candidate.as_bytes()).map_err(|e| usage(format!("cannot write {}: {e}", spec.display())))?;
     let next = if p.drift == Drift::Breaking {
         "read the breaking changes above, then `cargo build` regenerates the client"
     } else {
@@ -227,19 +212,13 @@ async fn download(url: &str, fetch: &Fetch) -> Result<String, Failure> {
             fetch.max_bytes
         ))
     };
-    if response
-        .content_length()
-        .is_some_and(|n| n > fetch.max_bytes as u64)
-    {
+    if response.content_length().is_some_and(|n| n > fetch.max_bytes as u64) {
         return Err(too_big());
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         if timed_out(&e) {
-            source(format!(
-                "downloading {url} took longer than {:?}",
-                fetch.timeout
-            ))
+            source(format!("downloading {url} took longer than {:?}", fetch.timeout))
         } else {
             source(format!("download of {url} broke off: {}", chain(&e)))
         }
@@ -288,8 +267,7 @@ mod tests {
     }
 
     fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("maverick-cli-spec-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("maverick-cli-spec-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -340,11 +318,7 @@ mod tests {
         // The newest published version states our contract: in sync.
         let newest = std::fs::read(dir.join("2026-01-16_ef7ca0ed.json")).unwrap();
         assert_eq!(
-            execute(
-                update(serve(Some(newest.clone())).await, true, spec.clone()),
-                &fetch
-            )
-            .await,
+            execute(update(serve(Some(newest.clone())).await, true, spec.clone()), &fetch).await,
             0
         );
         assert_eq!(std::fs::read(&spec).unwrap(), ours, "--check never writes");
@@ -354,8 +328,8 @@ mod tests {
         let edited = |f: &dyn Fn(&mut serde_json::Map<String, serde_json::Value>)| -> Vec<u8> {
             let mut doc: serde_json::Value = serde_json::from_slice(&newest).unwrap();
             for path in ["/v1/chat/completions", "/chat/completions"] {
-                let props = doc["paths"][path]["post"]["requestBody"]["content"]
-                    ["application/json"]["schema"]["properties"]
+                let props = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                    ["properties"]
                     .as_object_mut()
                     .unwrap();
                 f(props);
@@ -366,32 +340,21 @@ mod tests {
             p.remove("logit_bias").unwrap();
         });
         let more = edited(&|p| {
-            p.insert(
-                "reasoning_effort".into(),
-                serde_json::json!({"type": "string"}),
-            );
+            p.insert("reasoning_effort".into(), serde_json::json!({"type": "string"}));
         });
         assert_eq!(
             execute(update(serve(Some(fewer)).await, true, spec.clone()), &fetch).await,
             3
         );
         assert_eq!(
-            execute(
-                update(serve(Some(more.clone())).await, true, spec.clone()),
-                &fetch
-            )
-            .await,
+            execute(update(serve(Some(more.clone())).await, true, spec.clone()), &fetch).await,
             4
         );
         assert_eq!(std::fs::read(&spec).unwrap(), ours, "--check never writes");
 
         // Without --check the candidate is written, byte for byte.
         assert_eq!(
-            execute(
-                update(serve(Some(more.clone())).await, false, spec.clone()),
-                &fetch
-            )
-            .await,
+            execute(update(serve(Some(more.clone())).await, false, spec.clone()), &fetch).await,
             0
         );
         assert_eq!(std::fs::read(&spec).unwrap(), more);
@@ -399,11 +362,7 @@ mod tests {
         // A version the build would refuse is never written.
         let refused = std::fs::read(dir.join("2025-09-17_c318f19d.json")).unwrap();
         assert_eq!(
-            execute(
-                update(serve(Some(refused)).await, false, spec.clone()),
-                &fetch
-            )
-            .await,
+            execute(update(serve(Some(refused)).await, false, spec.clone()), &fetch).await,
             1
         );
         assert_eq!(std::fs::read(&spec).unwrap(), more);
@@ -428,10 +387,7 @@ mod tests {
         // Never answers: the timeout fires.
         let silent = serve(None).await;
         let started = std::time::Instant::now();
-        assert_eq!(
-            execute(update(silent, false, spec.clone()), &fetch).await,
-            1
-        );
+        assert_eq!(execute(update(silent, false, spec.clone()), &fetch).await, 1);
         assert!(started.elapsed() < Duration::from_secs(10));
         // Usage errors.
         assert_eq!(
@@ -452,11 +408,7 @@ mod tests {
         );
         // A file source equal to the current spec: in sync.
         assert_eq!(
-            execute(
-                update(spec.display().to_string(), true, spec.clone()),
-                &fetch
-            )
-            .await,
+            execute(update(spec.display().to_string(), true, spec.clone()), &fetch).await,
             0
         );
         std::fs::remove_dir_all(&work).unwrap();
@@ -466,12 +418,10 @@ mod tests {
     async fn diff_exit_codes() {
         let work = scratch("diff");
         let ours = repo_root().join(DEFAULT_SPEC);
-        let mut doc: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&ours).unwrap()).unwrap();
+        let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&ours).unwrap()).unwrap();
         // Both published paths must stay identical, or the normaliser refuses the file.
         for path in ["/v1/chat/completions", "/chat/completions"] {
-            doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
-                ["properties"]
+            doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
                 .as_object_mut()
                 .unwrap()
                 .remove("seed")
@@ -496,10 +446,7 @@ mod tests {
             "adding an optional field is not breaking"
         );
         assert_eq!(execute(cmd(&ours, &not_json, false), &fetch).await, 2);
-        assert_eq!(
-            execute(cmd(&ours, &work.join("absent.json"), false), &fetch).await,
-            2
-        );
+        assert_eq!(execute(cmd(&ours, &work.join("absent.json"), false), &fetch).await, 2);
         std::fs::remove_dir_all(&work).unwrap();
     }
 }

@@ -33,9 +33,7 @@ impl From<maverick::Error> for Failure {
     fn from(e: maverick::Error) -> Self {
         // The library's messages never contain the key, and say what to fix.
         match e {
-            maverick::Error::Config(_) | maverick::Error::InvalidRequest { .. } => {
-                Failure::Usage(e.to_string())
-            }
+            maverick::Error::Config(_) | maverick::Error::InvalidRequest { .. } => Failure::Usage(e.to_string()),
             other => Failure::Network(other.to_string()),
         }
     }

@@ -42,14 +42,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => {
-            return exit::Failure::Network(format!("cannot start the async runtime: {e}")).report()
-        }
+        Err(e) => return exit::Failure::Network(format!("cannot start the async runtime: {e}")).report(),
     };
     let outcome = runtime.block_on(async {
         match cli.command {

@@ -101,8 +101,7 @@ fn image_part(spec: &str) -> Result<ContentPart, Failure> {
 fn read_json(path: &Path, flag: &str) -> Result<Value, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("{flag} {}: not valid JSON: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{flag} {}: not valid JSON: {e}", path.display())))
 }
 
 /// A tool file holds `{name, description, parameters}`, or the same inside
@@ -143,12 +142,14 @@ fn tool_choice(choice: &str, names: &[String]) -> Result<ToolChoice, Failure> {
         "none" => Ok(ToolChoice::None),
         "required" => Ok(ToolChoice::Required),
         name if names.iter().any(|n| n == name) => Ok(ToolChoice::Function(name.to_string())),
-        name => {
-            Err(Failure::Usage(format!(
+        name => Err(Failure::Usage(format!(
             "--tool-choice {name}: use auto, none, required or the name of a --tool (given: {})",
-            if names.is_empty() { "none".to_string() } else { names.join(", ") }
-        )))
-        }
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))),
     }
 }
 
@@ -182,10 +183,7 @@ mod tests {
 
     #[test]
     fn schema_names_are_sanitised() {
-        assert_eq!(
-            schema_name(Path::new("/tmp/my schema.v2.json")),
-            "my_schema_v2"
-        );
+        assert_eq!(schema_name(Path::new("/tmp/my schema.v2.json")), "my_schema_v2");
         assert_eq!(schema_name(Path::new("")), "response");
     }
 

@@ -7,12 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::{json, Value};
 
-const ENV_VARS: [&str; 4] = [
-    "AIML_API_KEY",
-    "AIMLAPI_API_KEY",
-    "AIML_API_BASE",
-    "AIMLAPI_API_BASE",
-];
+const ENV_VARS: [&str; 4] = ["AIML_API_KEY", "AIMLAPI_API_KEY", "AIML_API_BASE", "AIMLAPI_API_BASE"];
 
 fn maverick() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maverick"));
@@ -61,12 +56,7 @@ fn the_prompt_can_come_from_stdin() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"piped words here\n")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"piped words here\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(text(&out.stdout), "You said: piped words here.\n");
@@ -91,18 +81,10 @@ fn json_output_is_the_whole_response_streamed_or_not() {
         args.extend_from_slice(extra);
         args.push("Hi there");
         let out = run(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{extra:?}: {}",
-            text(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{extra:?}: {e}: {}", text(&out.stdout)));
-        assert_eq!(
-            v["choices"][0]["message"]["content"], "You said: Hi",
-            "{extra:?}: {v}"
-        );
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", text(&out.stderr));
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{extra:?}: {e}: {}", text(&out.stdout)));
+        assert_eq!(v["choices"][0]["message"]["content"], "You said: Hi", "{extra:?}: {v}");
         assert_eq!(v["choices"][0]["finish_reason"], "length");
         assert_eq!(v["object"], "chat.completion");
     }
@@ -148,13 +130,7 @@ fn bad_flags_and_files_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("/nonexistent/tool.json"));
 
-    let out = run(&[
-        "chat",
-        "--mock",
-        "--base-url",
-        "http://127.0.0.1:1/v1",
-        "Hi",
-    ]);
+    let out = run(&["chat", "--mock", "--base-url", "http://127.0.0.1:1/v1", "Hi"]);
     assert_eq!(out.status.code(), Some(2), "--mock and --base-url conflict");
 
     let out = run(&["chat", "--mock", "--temperature", "9", "Hi"]);
@@ -171,10 +147,7 @@ fn bad_flags_and_files_are_usage_errors() {
 
     let out = run(&["mock", "--api-key", " "]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        out.stdout.is_empty(),
-        "nothing listens, so nothing says it does"
-    );
+    assert!(out.stdout.is_empty(), "nothing listens, so nothing says it does");
     assert!(text(&out.stderr).contains("API key is empty"));
 }
 
@@ -202,8 +175,7 @@ fn forced_tools_print_calls_whose_arguments_validate() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         let call = &v["choices"][0]["message"]["tool_calls"][0];
         assert_eq!(call["function"]["name"], "get_weather", "{extra:?}: {v}");
-        let args: Value =
-            serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+        let args: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
         assert!(jsonschema::is_valid(&params, &args), "{args}");
     }
     let out = run(&[
@@ -215,11 +187,7 @@ fn forced_tools_print_calls_whose_arguments_validate() {
         "required",
         "Weather?",
     ]);
-    assert!(
-        text(&out.stdout).contains("tool call call_"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).contains("tool call call_"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("get_weather"));
 }
 
@@ -227,13 +195,7 @@ fn forced_tools_print_calls_whose_arguments_validate() {
 fn a_schema_file_makes_the_answer_json_that_matches_it() {
     let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18}}, "required": ["name", "age"]});
     let file = temp_file("person.json", &schema);
-    let out = run(&[
-        "chat",
-        "--mock",
-        "--schema",
-        file.to_str().unwrap(),
-        "Invent a person",
-    ]);
+    let out = run(&["chat", "--mock", "--schema", file.to_str().unwrap(), "Invent a person"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let answer: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert!(jsonschema::is_valid(&schema, &answer), "{answer}");
@@ -288,20 +250,10 @@ fn mock_prints_its_address_first_and_serves_it() {
 #[test]
 fn a_401_from_the_server_exits_1_with_the_status_and_without_the_key() {
     let (_mock, first) = start_mock(&["--api-key", "expected-key"]);
-    let addr = first
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_string();
+    let addr = first.trim().strip_prefix("listening on http://").unwrap().to_string();
     for mode in ["--no-stream", "--json"] {
         let out = maverick()
-            .args([
-                "chat",
-                mode,
-                "--base-url",
-                &format!("http://{addr}/v1"),
-                "Hello",
-            ])
+            .args(["chat", mode, "--base-url", &format!("http://{addr}/v1"), "Hello"])
             .env("AIMLAPI_API_KEY", "sk-wrong-secret")
             .output()
             .unwrap();
@@ -323,13 +275,7 @@ fn a_401_from_the_server_exits_1_with_the_status_and_without_the_key() {
 fn network_failures_exit_1() {
     // Port 1 on loopback refuses connections.
     let out = maverick()
-        .args([
-            "chat",
-            "--no-stream",
-            "--base-url",
-            "http://127.0.0.1:1/v1",
-            "Hi",
-        ])
+        .args(["chat", "--no-stream", "--base-url", "http://127.0.0.1:1/v1", "Hi"])
         .env("AIML_API_KEY", "k")
         .output()
         .unwrap();

@@ -11,10 +11,7 @@ use serde_json::Value;
 
 use crate::openapi;
 
-const PUBLISHED: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../spec/llama-4-maverick.json"
-));
+const PUBLISHED: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/llama-4-maverick.json"));
 
 /// One way a JSON document breaks its schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +24,7 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
+        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
         write!(f, "{at}: {}", self.message)
     }
 }
@@ -57,10 +50,9 @@ impl Contract {
     pub fn bundled() -> &'static Contract {
         static CONTRACT: OnceLock<Contract> = OnceLock::new();
         CONTRACT.get_or_init(|| {
-            let raw: Value =
-                serde_json::from_str(PUBLISHED).expect("spec/llama-4-maverick.json is valid JSON");
-            let normalized = maverick_spec::normalize(raw)
-                .expect("the bundled spec normalises (the client build checks it too)");
+            let raw: Value = serde_json::from_str(PUBLISHED).expect("spec/llama-4-maverick.json is valid JSON");
+            let normalized =
+                maverick_spec::normalize(raw).expect("the bundled spec normalises (the client build checks it too)");
             Contract::from_document(&normalized.document)
                 .expect("the bundled spec has request, response and chunk schemas")
         })
@@ -125,13 +117,10 @@ fn expand(error: ValidationError<'_>) -> Vec<Violation> {
         message: error.to_string(),
     };
     let context = match error.kind {
-        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            context
-        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => context,
         _ => return vec![here],
     };
-    let null_mismatch =
-        |v: &Violation| v.pointer == here.pointer && v.message.ends_with("is not of type \"null\"");
+    let null_mismatch = |v: &Violation| v.pointer == here.pointer && v.message.ends_with("is not of type \"null\"");
     context
         .into_iter()
         .map(|branch| branch.into_iter().flat_map(expand).collect::<Vec<_>>())
@@ -143,8 +132,6 @@ fn expand(error: ValidationError<'_>) -> Vec<Violation> {
 /// Violations of an arbitrary JSON Schema (a tool's parameters, a
 /// `json_schema` response format), or the reason it cannot be compiled.
 pub fn check_against(schema: &Value, instance: &Value) -> Result<Vec<Violation>, String> {
-    let validator = jsonschema::options()
-        .build(schema)
-        .map_err(|e| e.to_string())?;
+    let validator = jsonschema::options().build(schema).map_err(|e| e.to_string())?;
     Ok(violations(&validator, instance))
 }

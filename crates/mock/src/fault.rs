@@ -44,10 +44,8 @@ impl Fault {
 
     /// 429 with `Retry-After` in whole seconds, as the provider throttles.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        Fault::status(StatusCode::TOO_MANY_REQUESTS).header(
-            axum::http::header::RETRY_AFTER,
-            HeaderValue::from(retry_after_secs),
-        )
+        Fault::status(StatusCode::TOO_MANY_REQUESTS)
+            .header(axum::http::header::RETRY_AFTER, HeaderValue::from(retry_after_secs))
     }
 
     /// A normal answer that starts after `delay` (for timeout tests).
@@ -115,9 +113,7 @@ impl Fault {
         let number = |default: u64| -> Result<u64, String> {
             match arg {
                 None => Ok(default),
-                Some(a) => a
-                    .parse()
-                    .map_err(|_| format!("`{value}`: `{a}` is not a whole number")),
+                Some(a) => a.parse().map_err(|_| format!("`{value}`: `{a}` is not a whole number")),
             }
         };
         match name {
@@ -166,12 +162,7 @@ mod tests {
     #[test]
     fn unknown_values_say_what_works() {
         let err = Fault::from_header("200").unwrap_err();
-        assert!(
-            err.contains("slow-stream") && err.contains("cut-stream"),
-            "{err}"
-        );
-        assert!(Fault::from_header("cut-stream:x")
-            .unwrap_err()
-            .contains("whole number"));
+        assert!(err.contains("slow-stream") && err.contains("cut-stream"), "{err}");
+        assert!(Fault::from_header("cut-stream:x").unwrap_err().contains("whole number"));
     }
 }

@@ -41,9 +41,7 @@ impl<'a> Generator<'a, '_> {
         for key in ["default", "examples"] {
             match (key, map.get(key)) {
                 ("default", Some(v)) => return v.clone(),
-                ("examples", Some(Value::Array(list))) if !list.is_empty() => {
-                    return list[0].clone()
-                }
+                ("examples", Some(Value::Array(list))) if !list.is_empty() => return list[0].clone(),
                 _ => {}
             }
         }
@@ -132,10 +130,7 @@ impl<'a> Generator<'a, '_> {
 
     fn array(&mut self, map: &Map<String, Value>, depth: usize) -> Value {
         let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-        let max = map
-            .get("maxItems")
-            .and_then(Value::as_u64)
-            .unwrap_or(u64::MAX);
+        let max = map.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
         // One item shows the shape; more only when the schema demands them.
         let count = min.max(1).min(max);
         let items = match map.get("items") {
@@ -157,10 +152,7 @@ impl<'a> Generator<'a, '_> {
             _ => self.rng.word().to_string(),
         };
         let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let max = map
-            .get("maxLength")
-            .and_then(Value::as_u64)
-            .map(|m| m as usize);
+        let max = map.get("maxLength").and_then(Value::as_u64).map(|m| m as usize);
         let mut text = text;
         while text.chars().count() < min {
             text.push('x');
@@ -176,11 +168,7 @@ fn merge_all_of(map: &Map<String, Value>, parts: &[Value], g: &Generator<'_, '_>
     let mut merged = map.clone();
     merged.remove("allOf");
     for part in parts {
-        let part = match part
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|t| g.resolve(t))
-        {
+        let part = match part.get("$ref").and_then(Value::as_str).and_then(|t| g.resolve(t)) {
             Some(resolved) => resolved,
             None => part,
         };
@@ -256,17 +244,11 @@ fn number_in(map: &Map<String, Value>) -> Value {
         (None, Some(h)) => h - 1.0,
         (None, None) => 1.5,
     };
-    let v = match map
-        .get("multipleOf")
-        .and_then(Value::as_f64)
-        .filter(|s| *s > 0.0)
-    {
+    let v = match map.get("multipleOf").and_then(Value::as_f64).filter(|s| *s > 0.0) {
         Some(step) => (v / step).ceil() * step,
         None => v,
     };
-    Number::from_f64(v)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+    Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -316,9 +298,6 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_instance() {
         let schema = json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "boolean"}}});
-        assert_eq!(
-            generate(&schema, &mut Rng::new(9)),
-            generate(&schema, &mut Rng::new(9))
-        );
+        assert_eq!(generate(&schema, &mut Rng::new(9)), generate(&schema, &mut Rng::new(9)));
     }
 }

@@ -114,12 +114,10 @@ impl MockBuilder {
     /// Binds and starts serving in the background.
     pub async fn start(self) -> Result<MockServer, MockError> {
         self.config.check()?;
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .map_err(|source| MockError::Bind {
-                addr: self.addr,
-                source,
-            })?;
+        let listener = TcpListener::bind(self.addr).await.map_err(|source| MockError::Bind {
+            addr: self.addr,
+            source,
+        })?;
         let addr = listener.local_addr().map_err(|source| MockError::Bind {
             addr: self.addr,
             source,

@@ -13,10 +13,7 @@ const DATA_KEYWORDS: &[&str] = &["enum", "const", "default", "example", "example
 pub fn component_schema(document: &Value, root: &str) -> Option<Value> {
     let schemas = document.pointer("/components/schemas")?.as_object()?;
     schemas.get(root)?;
-    let defs: Map<String, Value> = schemas
-        .iter()
-        .map(|(name, s)| (name.clone(), translate(s)))
-        .collect();
+    let defs: Map<String, Value> = schemas.iter().map(|(name, s)| (name.clone(), translate(s))).collect();
     Some(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": format!("#/$defs/{root}"),
@@ -89,9 +86,7 @@ mod tests {
 
     #[test]
     fn all_of_ref_with_nullable_keeps_the_ref_and_allows_null() {
-        let s = translate(
-            &json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true}),
-        );
+        let s = translate(&json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true}));
         assert_eq!(
             s,
             json!({"anyOf": [{"allOf": [{"$ref": "#/$defs/Usage"}]}, {"type": "null"}]})
@@ -100,9 +95,7 @@ mod tests {
 
     #[test]
     fn property_names_and_enum_values_are_not_keywords() {
-        let s = translate(
-            &json!({"properties": {"nullable": {"type": "boolean"}}, "enum": [{"nullable": true}]}),
-        );
+        let s = translate(&json!({"properties": {"nullable": {"type": "boolean"}}, "enum": [{"nullable": true}]}));
         assert_eq!(
             s,
             json!({"properties": {"nullable": {"type": "boolean"}}, "enum": [{"nullable": true}]})

@@ -46,11 +46,7 @@ impl PlannedChoice {
     }
 
     pub fn completion_tokens(&self) -> u64 {
-        let call_tokens: usize = self
-            .tool_calls
-            .iter()
-            .map(|c| c.arguments.len().div_ceil(4))
-            .sum();
+        let call_tokens: usize = self.tool_calls.iter().map(|c| c.arguments.len().div_ceil(4)).sum();
         (self.pieces.len() + call_tokens) as u64
     }
 }
@@ -64,10 +60,7 @@ pub struct PlannedCall {
 
 impl Plan {
     pub fn completion_tokens(&self) -> u64 {
-        self.choices
-            .iter()
-            .map(PlannedChoice::completion_tokens)
-            .sum()
+        self.choices.iter().map(PlannedChoice::completion_tokens).sum()
     }
 
     /// Billing figures for the headers: a fixed, documented rate so tests
@@ -114,9 +107,7 @@ pub fn plan(raw: &[u8], body: &Value, seed: u64) -> Result<Plan, Vec<Violation>>
                 };
             }
             match format.and_then(|f| f.get("type")).and_then(Value::as_str) {
-                Some("json_object") => {
-                    structured(json!({"answer": prompt.reply(&mut rng, DEFAULT_WORDS)}).to_string())
-                }
+                Some("json_object") => structured(json!({"answer": prompt.reply(&mut rng, DEFAULT_WORDS)}).to_string()),
                 Some("json_schema") => {
                     let schema = format
                         .and_then(|f| f.pointer("/json_schema/schema"))
@@ -206,11 +197,7 @@ fn text(words: Vec<String>, limit: Option<usize>, stops: &[String]) -> PlannedCh
 fn stop_sequences(body: &Value) -> Vec<String> {
     match body.get("stop") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => Vec::new(),
     }
 }
@@ -281,17 +268,9 @@ fn tool_targets(body: &Value) -> Result<Vec<ToolTarget>, Vec<Violation>> {
 
 /// The tools a user turn at the end of the conversation names, in `tools`
 /// order; only the first when `parallel_tool_calls` is false.
-fn asked_for(
-    body: &Value,
-    tools: &[&Value],
-    find: impl Fn(&str) -> Option<ToolTarget>,
-) -> Vec<ToolTarget> {
-    let last = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .and_then(|m| m.last());
-    let Some(last) = last.filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-    else {
+fn asked_for(body: &Value, tools: &[&Value], find: impl Fn(&str) -> Option<ToolTarget>) -> Vec<ToolTarget> {
+    let last = body.get("messages").and_then(Value::as_array).and_then(|m| m.last());
+    let Some(last) = last.filter(|m| m.get("role").and_then(Value::as_str) == Some("user")) else {
         return Vec::new();
     };
     let text = match last.get("content") {
@@ -354,8 +333,7 @@ impl Prompt {
                 }
                 _ => {}
             }
-            prompt.tokens +=
-                text.split_whitespace().count() as u64 + 4 + images as u64 * IMAGE_TOKENS;
+            prompt.tokens += text.split_whitespace().count() as u64 + 4 + images as u64 * IMAGE_TOKENS;
             if message.get("role").and_then(Value::as_str) == Some("user") {
                 prompt.last_user_text = text;
                 prompt.images = images;
@@ -368,11 +346,7 @@ impl Prompt {
     /// images, then filler from the seeded vocabulary.
     fn reply(&self, rng: &mut Rng, total: usize) -> Vec<String> {
         let mut words: Vec<String> = vec!["You".into(), "said:".into()];
-        let echo: Vec<&str> = self
-            .last_user_text
-            .split_whitespace()
-            .take(ECHO_WORDS)
-            .collect();
+        let echo: Vec<&str> = self.last_user_text.split_whitespace().take(ECHO_WORDS).collect();
         if echo.is_empty() {
             words.push("nothing.".into());
         } else {
@@ -382,17 +356,8 @@ impl Prompt {
             }
         }
         if self.images > 0 {
-            let noun = if self.images == 1 {
-                "image."
-            } else {
-                "images."
-            };
-            words.extend([
-                "I".to_string(),
-                "see".into(),
-                self.images.to_string(),
-                noun.into(),
-            ]);
+            let noun = if self.images == 1 { "image." } else { "images." };
+            words.extend(["I".to_string(), "see".into(), self.images.to_string(), noun.into()]);
         }
         while words.len() < total {
             words.push(rng.word().to_string());
@@ -415,11 +380,7 @@ mod tests {
     fn calls(body: Value) -> Vec<String> {
         let raw = body.to_string();
         let plan = plan(raw.as_bytes(), &body, 0).unwrap();
-        plan.choices[0]
-            .tool_calls
-            .iter()
-            .map(|c| c.name.clone())
-            .collect()
+        plan.choices[0].tool_calls.iter().map(|c| c.name.clone()).collect()
     }
 
     #[test]
@@ -428,9 +389,7 @@ mod tests {
         let user = |text: &str| json!([{"role": "user", "content": text}]);
         let body = |messages: Value, extra: Value| {
             let mut b = json!({"messages": messages, "tools": tools});
-            b.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
+            b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             b
         };
         assert_eq!(

@@ -21,18 +21,14 @@ pub fn body(status: StatusCode, message: Value, path: &str, request_id: &str) ->
 
 pub fn response(status: StatusCode, message: Value, path: &str, request_id: &str) -> Response {
     let mut res = (status, body(status, message, path, request_id).to_string()).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
 
 /// UTC now as `YYYY-MM-DDTHH:MM:SS.mmmZ`, without a date-time dependency.
 pub fn iso8601_now() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);

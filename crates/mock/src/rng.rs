@@ -17,9 +17,9 @@ pub fn fingerprint(bytes: &[u8], seed: u64) -> u64 {
 pub struct Rng(u64);
 
 const WORDS: &[&str] = &[
-    "llama", "maverick", "river", "signal", "amber", "harbor", "quiet", "orbit", "meadow",
-    "copper", "lantern", "summit", "velvet", "pine", "canyon", "ember", "delta", "willow",
-    "granite", "echo", "saffron", "tide", "falcon", "cedar",
+    "llama", "maverick", "river", "signal", "amber", "harbor", "quiet", "orbit", "meadow", "copper", "lantern",
+    "summit", "velvet", "pine", "canyon", "ember", "delta", "willow", "granite", "echo", "saffron", "tide", "falcon",
+    "cedar",
 ];
 
 impl Rng {

@@ -106,12 +106,7 @@ async fn not_found(uri: Uri) -> Response {
         "no route for {}; the mock serves POST /v1/chat/completions and POST /chat/completions",
         uri.path()
     );
-    problem::response(
-        StatusCode::NOT_FOUND,
-        json!(message),
-        uri.path(),
-        "mock-404",
-    )
+    problem::response(StatusCode::NOT_FOUND, json!(message), uri.path(), "mock-404")
 }
 
 async fn handle(
@@ -122,10 +117,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let request_id = format!(
-        "mock-{:08}",
-        shared.counter.fetch_add(1, Ordering::Relaxed) + 1
-    );
+    let request_id = format!("mock-{:08}", shared.counter.fetch_add(1, Ordering::Relaxed) + 1);
     lock(&shared.requests).push(RecordedRequest::new(
         method,
         path.clone(),
@@ -136,22 +128,14 @@ async fn handle(
     let scripted = lock(&shared.script).pop_front();
     let fault = match scripted {
         Some(f) => f,
-        None => match headers
-            .get("x-mock-fault")
-            .map(|v| v.to_str().unwrap_or("<not text>"))
-        {
+        None => match headers.get("x-mock-fault").map(|v| v.to_str().unwrap_or("<not text>")) {
             Some(value) => match once(&shared, value) {
                 None => Fault::default(),
                 Some(value) => match Fault::from_header(value) {
-                Ok(f) => f,
-                Err(message) => {
-                    return problem::response(
-                        StatusCode::BAD_REQUEST,
-                        json!(message),
-                        &path,
-                        &request_id,
-                    )
-                }
+                    Ok(f) => f,
+                    Err(message) => {
+                        return problem::response(StatusCode::BAD_REQUEST, json!(message), &path, &request_id)
+                    }
                 },
             },
             None => Fault::default(),
@@ -170,8 +154,7 @@ async fn handle(
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            let message =
-                format!("the body is not JSON ({e}); send a chat completion request object");
+            let message = format!("the body is not JSON ({e}); send a chat completion request object");
             return problem::response(StatusCode::BAD_REQUEST, json!(message), &path, &request_id);
         }
     };
@@ -196,8 +179,8 @@ async fn handle(
         frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
         ("text/event-stream", frames)
     } else {
-        let completion = serde_json::to_vec(&wire::completion(&plan, created))
-            .expect("generated wire types always serialise");
+        let completion =
+            serde_json::to_vec(&wire::completion(&plan, created)).expect("generated wire types always serialise");
         ("application/json", vec![Bytes::from(completion)])
     };
 
@@ -236,10 +219,8 @@ fn scripted_error(status: StatusCode, fault: &Fault, path: &str, request_id: &st
         }
     };
     let mut res = (status, frames_body(vec![body], fault.pause, fault.cut)).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in &fault.headers {
         res.headers_mut().insert(name.clone(), value.clone());
     }
@@ -255,18 +236,14 @@ fn authorize(config: &MockConfig, headers: &HeaderMap) -> Result<(), &'static st
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err("missing Authorization header; send `Authorization: Bearer <api key>`");
     };
-    let value = value
-        .to_str()
-        .map_err(|_| "the Authorization header is not text")?;
+    let value = value.to_str().map_err(|_| "the Authorization header is not text")?;
     let key = match value.split_once(' ') {
         Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => key.trim(),
         _ => return Err("the Authorization header must be `Bearer <api key>`"),
     };
     match &config.api_key {
         _ if key.is_empty() => Err("the bearer key is empty; send the API key"),
-        Some(expected) if expected != key => {
-            Err("invalid API key: it is not the key this mock was started with")
-        }
+        Some(expected) if expected != key => Err("invalid API key: it is not the key this mock was started with"),
         _ => Ok(()),
     }
 }
@@ -340,7 +317,9 @@ pub(crate) fn loopback() -> SocketAddr {
 /// Returns the fault to apply, or None when this token was already used.
 fn once<'a>(shared: &Shared, value: &'a str) -> Option<&'a str> {
     match value.split_once(";once=") {
-        Some((fault, token)) => lock(&shared.once_seen).insert(token.trim().to_string()).then_some(fault.trim()),
+        Some((fault, token)) => lock(&shared.once_seen)
+            .insert(token.trim().to_string())
+            .then_some(fault.trim()),
         None => Some(value),
     }
 }

@@ -10,12 +10,7 @@ use crate::plan::{Plan, PlannedChoice};
 /// The non-streaming body.
 pub fn completion(plan: &Plan, created: i64) -> t::ChatCompletionResponse {
     t::ChatCompletionResponse {
-        choices: plan
-            .choices
-            .iter()
-            .enumerate()
-            .map(|(i, c)| choice(i, c))
-            .collect(),
+        choices: plan.choices.iter().enumerate().map(|(i, c)| choice(i, c)).collect(),
         created,
         id: plan.id.clone(),
         model: plan.model.clone(),

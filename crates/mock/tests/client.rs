@@ -27,20 +27,12 @@ async fn the_client_gets_a_typed_answer_and_the_provider_headers() {
         .await
         .unwrap();
     assert!(
-        reply
-            .text()
-            .unwrap()
-            .starts_with("You said: Hello from the client."),
+        reply.text().unwrap().starts_with("You said: Hello from the client."),
         "{:?}",
         reply.text()
     );
     assert_eq!(reply.usage().unwrap().completion_tokens, 8);
-    assert!(reply
-        .meta
-        .inference_id
-        .as_deref()
-        .unwrap()
-        .starts_with("inf-"));
+    assert!(reply.meta.inference_id.as_deref().unwrap().starts_with("inf-"));
     assert!(reply.meta.credits_used.unwrap() > 0.0);
     assert!(reply.meta.usd_spent.unwrap() > 0.0);
 
@@ -82,19 +74,14 @@ async fn forced_tools_come_back_as_parseable_calls() {
 
 #[tokio::test]
 async fn wrong_keys_surface_as_401_api_errors() {
-    let mock = MockServer::builder()
-        .api_key("right")
-        .start()
-        .await
-        .unwrap();
+    let mock = MockServer::builder().api_key("right").start().await.unwrap();
     let err = client(&mock, "wrong")
         .chat(ChatRequest::new().user("hi"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(401), "{err}");
     assert!(
-        err.to_string()
-            .contains("not the key this mock was started with"),
+        err.to_string().contains("not the key this mock was started with"),
         "{err}"
     );
 }
@@ -103,10 +90,7 @@ async fn wrong_keys_surface_as_401_api_errors() {
 async fn the_client_retries_through_a_scripted_429() {
     let mock = MockServer::start().await.unwrap();
     mock.script(Fault::rate_limited(1));
-    let reply = client(&mock, "k")
-        .chat(ChatRequest::new().user("hi"))
-        .await
-        .unwrap();
+    let reply = client(&mock, "k").chat(ChatRequest::new().user("hi")).await.unwrap();
     assert_eq!(reply.meta.attempts, 2);
     assert_eq!(mock.requests().len(), 2);
 }

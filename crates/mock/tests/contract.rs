@@ -46,17 +46,11 @@ fn requests() -> Vec<(&'static str, Value)> {
         ("stop", with(hello(), json!({"stop": ["mock"]}))),
         (
             "seed",
-            with(
-                hello(),
-                json!({"seed": 7, "temperature": 0.2, "top_p": 0.9}),
-            ),
+            with(hello(), json!({"seed": 7, "temperature": 0.2, "top_p": 0.9})),
         ),
         (
             "tools required",
-            with(
-                hello(),
-                json!({"tools": [weather_tool()], "tool_choice": "required"}),
-            ),
+            with(hello(), json!({"tools": [weather_tool()], "tool_choice": "required"})),
         ),
         (
             "named tool, n=2",
@@ -67,10 +61,7 @@ fn requests() -> Vec<(&'static str, Value)> {
         ),
         (
             "tools auto",
-            with(
-                hello(),
-                json!({"tools": [weather_tool()], "tool_choice": "auto"}),
-            ),
+            with(hello(), json!({"tools": [weather_tool()], "tool_choice": "auto"})),
         ),
         (
             "json_object",
@@ -119,10 +110,7 @@ async fn every_stream_chunk_validates_against_the_relaxed_chunk_schema() {
     let mock = MockServer::start().await.unwrap();
     let contract = Contract::bundled();
     for (name, body) in requests() {
-        let body = with(
-            body,
-            json!({"stream": true, "stream_options": {"include_usage": true}}),
-        );
+        let body = with(body, json!({"stream": true, "stream_options": {"include_usage": true}}));
         let (status, headers, text) = post(&mock, &body).await;
         assert_eq!(status, 200, "{name}: {text}");
         assert_eq!(headers["content-type"], "text/event-stream");
@@ -150,16 +138,9 @@ async fn stream_has_role_then_content_then_finish_then_usage() {
         .iter()
         .map(|c| c["choices"][0]["delta"]["content"].as_str().unwrap())
         .collect();
-    assert!(
-        content.starts_with("You said: Hello mock world. "),
-        "{content}"
-    );
+    assert!(content.starts_with("You said: Hello mock world. "), "{content}");
     assert_eq!(content.split_whitespace().count(), 6, "{content}");
-    assert_eq!(
-        chunks.len(),
-        1 + 6 + 2,
-        "role, 6 word deltas, finish, usage"
-    );
+    assert_eq!(chunks.len(), 1 + 6 + 2, "role, 6 word deltas, finish, usage");
     let finish = &chunks[chunks.len() - 2];
     assert_eq!(finish["choices"][0]["finish_reason"], "length");
     let usage = &chunks[chunks.len() - 1];
@@ -182,12 +163,7 @@ async fn stream_has_role_then_content_then_finish_then_usage() {
 #[tokio::test]
 async fn sampling_options_shape_the_text() {
     let mock = MockServer::start().await.unwrap();
-    let text_of = |v: &Value, i: usize| {
-        v["choices"][i]["message"]["content"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let text_of = |v: &Value, i: usize| v["choices"][i]["message"]["content"].as_str().unwrap().to_string();
 
     let (_, _, t) = post(&mock, &with(hello(), json!({"max_tokens": 4}))).await;
     let v: Value = serde_json::from_str(&t).unwrap();
@@ -208,35 +184,17 @@ async fn sampling_options_shape_the_text() {
 
     let (_, _, a) = post(&mock, &with(hello(), json!({"seed": 1}))).await;
     let (_, _, b) = post(&mock, &with(hello(), json!({"seed": 2}))).await;
-    let (a, b): (Value, Value) = (
-        serde_json::from_str(&a).unwrap(),
-        serde_json::from_str(&b).unwrap(),
-    );
-    assert_ne!(
-        text_of(&a, 0),
-        text_of(&b, 0),
-        "the seed changes the answer"
-    );
+    let (a, b): (Value, Value) = (serde_json::from_str(&a).unwrap(), serde_json::from_str(&b).unwrap());
+    assert_ne!(text_of(&a, 0), text_of(&b, 0), "the seed changes the answer");
 }
 
 #[tokio::test]
 async fn images_are_acknowledged() {
     let mock = MockServer::start().await.unwrap();
-    let (_, _, t) = post(
-        &mock,
-        &requests()
-            .into_iter()
-            .find(|(n, _)| *n == "image")
-            .unwrap()
-            .1,
-    )
-    .await;
+    let (_, _, t) = post(&mock, &requests().into_iter().find(|(n, _)| *n == "image").unwrap().1).await;
     let v: Value = serde_json::from_str(&t).unwrap();
     let text = v["choices"][0]["message"]["content"].as_str().unwrap();
-    assert!(
-        text.starts_with("You said: What is this? I see 1 image."),
-        "{text}"
-    );
+    assert!(text.starts_with("You said: What is this? I see 1 image."), "{text}");
 }
 
 #[tokio::test]
@@ -258,18 +216,13 @@ async fn forced_tool_calls_have_arguments_valid_for_the_tool() {
             let call = &choice["message"]["tool_calls"][0];
             assert_eq!(call["type"], "function");
             assert_eq!(call["function"]["name"], "get_weather");
-            let args: Value =
-                serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+            let args: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
             let violations = check_against(&params, &args).unwrap();
             assert!(violations.is_empty(), "{name}: {violations:?} in {args}");
         }
     }
     // auto answers in text.
-    let auto = requests()
-        .into_iter()
-        .find(|(n, _)| *n == "tools auto")
-        .unwrap()
-        .1;
+    let auto = requests().into_iter().find(|(n, _)| *n == "tools auto").unwrap().1;
     let (_, _, t) = post(&mock, &auto).await;
     let v: Value = serde_json::from_str(&t).unwrap();
     assert!(v["choices"][0]["message"]["content"].is_string());
@@ -298,28 +251,19 @@ async fn streamed_tool_call_fragments_rebuild_valid_arguments() {
         .map(|d| d[0]["function"]["arguments"].as_str().unwrap())
         .collect();
     let args: Value = serde_json::from_str(&args).unwrap();
-    assert!(
-        check_against(&weather_tool()["function"]["parameters"], &args)
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        chunks.last().unwrap()["choices"][0]["finish_reason"],
-        "tool_calls"
-    );
+    assert!(check_against(&weather_tool()["function"]["parameters"], &args)
+        .unwrap()
+        .is_empty());
+    assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "tool_calls");
 }
 
 #[tokio::test]
 async fn structured_answers_validate_against_the_requested_schema() {
     let mock = MockServer::start().await.unwrap();
-    for (name, body) in requests()
-        .into_iter()
-        .filter(|(n, _)| n.starts_with("json"))
-    {
+    for (name, body) in requests().into_iter().filter(|(n, _)| n.starts_with("json")) {
         let (_, _, t) = post(&mock, &body).await;
         let v: Value = serde_json::from_str(&t).unwrap();
-        let content: Value =
-            serde_json::from_str(v["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+        let content: Value = serde_json::from_str(v["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
         assert!(content.is_object(), "{name}: {content}");
         if let Some(schema) = body.pointer("/response_format/json_schema/schema") {
             let violations = check_against(schema, &content).unwrap();

@@ -11,8 +11,7 @@ use maverick_mock::{Cut, Fault, MockServer};
 use serde_json::{json, Value};
 
 fn provider_shape(text: &str, status: u16) -> Value {
-    let v: Value = serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {text}"));
+    let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("error body is not JSON ({e}): {text}"));
     for key in ["message", "path", "requestId", "statusCode", "timestamp"] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
@@ -35,14 +34,8 @@ async fn invalid_bodies_get_400_listing_every_violation_by_pointer() {
         .iter()
         .map(|m| m.as_str().unwrap())
         .collect();
-    assert!(
-        messages.iter().any(|m| m.starts_with("/temperature: ")),
-        "{messages:?}"
-    );
-    assert!(
-        messages.iter().any(|m| m.starts_with("/messages/0")),
-        "{messages:?}"
-    );
+    assert!(messages.iter().any(|m| m.starts_with("/temperature: ")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.starts_with("/messages/0")), "{messages:?}");
 
     let (status, _, text) = post(&mock, &json!({"model": "m"})).await;
     assert_eq!(status, 400);
@@ -71,11 +64,7 @@ async fn semantic_tool_errors_are_400_too() {
 
 #[tokio::test]
 async fn missing_or_wrong_keys_get_401_in_the_provider_shape() {
-    let mock = MockServer::builder()
-        .api_key("right")
-        .start()
-        .await
-        .unwrap();
+    let mock = MockServer::builder().api_key("right").start().await.unwrap();
     let (status, _, text) = post_with(&mock, &hello(), &[]).await;
     assert_eq!(status, 401);
     assert!(provider_shape(&text, 401)["message"]
@@ -84,10 +73,7 @@ async fn missing_or_wrong_keys_get_401_in_the_provider_shape() {
         .contains("Authorization"));
     let (status, _, text) = post_with(&mock, &hello(), &[("authorization", "Bearer wrong")]).await;
     assert_eq!(status, 401);
-    assert!(
-        !text.contains("right"),
-        "the expected key never leaks: {text}"
-    );
+    assert!(!text.contains("right"), "the expected key never leaks: {text}");
     let (status, _, _) = post_with(&mock, &hello(), &[("authorization", "Bearer right")]).await;
     assert_eq!(status, 200);
 
@@ -99,16 +85,9 @@ async fn missing_or_wrong_keys_get_401_in_the_provider_shape() {
             .0,
         200
     );
+    assert_eq!(post_with(&open, &hello(), &[("authorization", "Bearer ")]).await.0, 401);
     assert_eq!(
-        post_with(&open, &hello(), &[("authorization", "Bearer ")])
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        post_with(&open, &hello(), &[("authorization", "Basic abc")])
-            .await
-            .0,
+        post_with(&open, &hello(), &[("authorization", "Basic abc")]).await.0,
         401
     );
 
@@ -136,17 +115,11 @@ async fn answers_are_deterministic_per_request_and_seed() {
     );
 
     let seeded = MockServer::builder().seed(99).start().await.unwrap();
-    assert_ne!(
-        first["choices"],
-        strip(&post(&seeded, &hello()).await.2)["choices"]
-    );
+    assert_ne!(first["choices"], strip(&post(&seeded, &hello()).await.2)["choices"]);
 
     let mut other = hello();
     other["messages"][0]["content"] = json!("Something else");
-    assert_ne!(
-        first["choices"],
-        strip(&post(&a, &other).await.2)["choices"]
-    );
+    assert_ne!(first["choices"], strip(&post(&a, &other).await.2)["choices"]);
 }
 
 #[tokio::test]
@@ -155,29 +128,15 @@ async fn provider_headers_are_sent_and_the_request_id_echoed() {
     let (_, headers, text) = post_with(
         &mock,
         &hello(),
-        &[
-            ("authorization", "Bearer k"),
-            ("x-client-request-id", "abc-123"),
-        ],
+        &[("authorization", "Bearer k"), ("x-client-request-id", "abc-123")],
     )
     .await;
     assert_eq!(headers["x-client-request-id"], "abc-123");
-    assert!(headers["x-inference-id"]
-        .to_str()
-        .unwrap()
-        .starts_with("inf-"));
+    assert!(headers["x-inference-id"].to_str().unwrap().starts_with("inf-"));
     let v: Value = serde_json::from_str(&text).unwrap();
-    let credits: f64 = headers["x-aimlapi-credits-used"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let credits: f64 = headers["x-aimlapi-credits-used"].to_str().unwrap().parse().unwrap();
     assert_eq!(credits, v["usage"]["total_tokens"].as_f64().unwrap() * 2.0);
-    let usd: f64 = headers["x-aimlapi-usd-spent"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let usd: f64 = headers["x-aimlapi-usd-spent"].to_str().unwrap().parse().unwrap();
     assert!(usd > 0.0);
 }
 
@@ -189,10 +148,7 @@ async fn streams_do_not_need_an_event_stream_accept_header() {
     let (status, headers, text) = post_with(
         &mock,
         &body,
-        &[
-            ("authorization", "Bearer k"),
-            ("accept", "application/json"),
-        ],
+        &[("authorization", "Bearer k"), ("accept", "application/json")],
     )
     .await;
     assert_eq!(status, 200);
@@ -207,17 +163,9 @@ async fn the_fault_header_injects_statuses_and_stream_trouble() {
     assert_eq!(status, 429);
     assert_eq!(headers["retry-after"], "1");
     provider_shape(&text, 429);
-    assert_eq!(
-        post_with(&mock, &hello(), &[("x-mock-fault", "500")])
-            .await
-            .0,
-        500
-    );
+    assert_eq!(post_with(&mock, &hello(), &[("x-mock-fault", "500")]).await.0, 500);
     let (status, headers, _) = post_with(&mock, &hello(), &[("x-mock-fault", "503:3")]).await;
-    assert_eq!(
-        (status, headers["retry-after"].to_str().unwrap()),
-        (503, "3")
-    );
+    assert_eq!((status, headers["retry-after"].to_str().unwrap()), (503, "3"));
     let (status, _, text) = post_with(&mock, &hello(), &[("x-mock-fault", "teapot")]).await;
     assert_eq!(status, 400);
     assert!(text.contains("cut-stream"), "{text}");
@@ -228,10 +176,7 @@ async fn the_fault_header_injects_statuses_and_stream_trouble() {
     let (status, _, text) = post_with(
         &mock,
         &body,
-        &[
-            ("authorization", "Bearer k"),
-            ("x-mock-fault", "slow-stream:20"),
-        ],
+        &[("authorization", "Bearer k"), ("x-mock-fault", "slow-stream:20")],
     )
     .await;
     assert_eq!(status, 200);
@@ -251,10 +196,7 @@ async fn the_fault_header_injects_statuses_and_stream_trouble() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "the cut comes after the headers");
-    assert!(
-        res.text().await.is_err(),
-        "the body must end in a broken connection"
-    );
+    assert!(res.text().await.is_err(), "the body must end in a broken connection");
 }
 
 #[tokio::test]
@@ -274,10 +216,7 @@ async fn scripted_faults_are_used_once_each_in_order() {
 
     // Scripted faults win over auth: they model the gateway in front.
     let (status, headers, _) = post_with(&mock, &hello(), &[]).await;
-    assert_eq!(
-        (status, headers["retry-after"].to_str().unwrap()),
-        (429, "2")
-    );
+    assert_eq!((status, headers["retry-after"].to_str().unwrap()), (429, "2"));
     let (status, headers, text) = post(&mock, &hello()).await;
     assert_eq!(
         (status, headers["x-extra"].to_str().unwrap(), text.as_str()),
@@ -346,10 +285,7 @@ async fn received_requests_are_recorded() {
     let seen = mock.requests();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].path, "/v1/chat/completions");
-    assert_eq!(
-        seen[1].path, "/chat/completions",
-        "the unversioned path is served too"
-    );
+    assert_eq!(seen[1].path, "/chat/completions", "the unversioned path is served too");
     assert_eq!(seen[0].header("x-client-request-id"), Some("r1"));
     assert_eq!(seen[0].json().unwrap(), hello());
 }

@@ -8,10 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use maverick::{
-    ChatRequest, Client, ContentPart, Error, ImageDetail, Message, Tool, ToolChoice,
-    MAX_IMAGE_BYTES,
-};
+use maverick::{ChatRequest, Client, ContentPart, Error, ImageDetail, Message, Tool, ToolChoice, MAX_IMAGE_BYTES};
 use maverick_mock::MockServer;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -86,10 +83,7 @@ async fn a_forced_typed_tool_comes_back_as_parseable_args() {
     let params = &sent(&mock, 0)["tools"][0]["function"];
     assert_eq!(params["strict"], true);
     assert_eq!(params["parameters"]["additionalProperties"], false);
-    assert_eq!(
-        params["parameters"]["required"],
-        json!(["city", "days", "unit"])
-    );
+    assert_eq!(params["parameters"]["required"], json!(["city", "days", "unit"]));
     assert_eq!(
         params["parameters"]["properties"]["unit"]["enum"],
         json!(["celsius", "fahrenheit"])
@@ -101,15 +95,13 @@ type Seen = Arc<Mutex<Vec<WeatherArgs>>>;
 
 fn weather_loop(client: &Client, seen: &Seen) -> maverick::ToolLoop {
     let seen = seen.clone();
-    client
-        .tool_loop()
-        .handler("get_weather", move |args: WeatherArgs| {
-            let seen = seen.clone();
-            async move {
-                seen.lock().unwrap().push(args.clone());
-                Ok::<_, String>(json!({"city": args.city, "temperature": 21}))
-            }
-        })
+    client.tool_loop().handler("get_weather", move |args: WeatherArgs| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(args.clone());
+            Ok::<_, String>(json!({"city": args.city, "temperature": 21}))
+        }
+    })
 }
 
 /// The transcript of one round and its ending: the user turn, the
@@ -198,11 +190,7 @@ async fn the_round_limit_stops_a_model_that_keeps_calling_tools() {
     assert!(!outcome.completed);
     assert_eq!(outcome.rounds, 2);
     assert_eq!(mock.requests().len(), 2);
-    assert_eq!(
-        outcome.response.tool_calls().len(),
-        1,
-        "the last reply still calls"
-    );
+    assert_eq!(outcome.response.tool_calls().len(), 1, "the last reply still calls");
     let args = seen.lock().unwrap().clone();
     assert_eq!(args.len(), 1, "calls of the last round are not run");
     let expected = json!({"city": args[0].city, "temperature": 21}).to_string();
@@ -233,11 +221,11 @@ async fn parallel_calls_run_concurrently_and_are_answered_in_order() {
             }
         });
     let outcome = tool_loop.run(
-            ChatRequest::user_prompt("Call get_weather and get_time for Paris.")
-                .tool(weather_tool())
-                .tool(time_tool())
-                .parallel_tool_calls(true),
-        );
+        ChatRequest::user_prompt("Call get_weather and get_time for Paris.")
+            .tool(weather_tool())
+            .tool(time_tool())
+            .parallel_tool_calls(true),
+    );
     let outcome = tokio::time::timeout(Duration::from_secs(20), outcome)
         .await
         .expect("the two handlers did not run concurrently")
@@ -251,10 +239,7 @@ async fn parallel_calls_run_concurrently_and_are_answered_in_order() {
     assert_eq!(wire.len(), 5, "{wire:#?}");
     assert_eq!(wire[4]["role"], "assistant");
     let calls = wire[1]["tool_calls"].as_array().unwrap();
-    let names: Vec<&str> = calls
-        .iter()
-        .map(|c| c["function"]["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = calls.iter().map(|c| c["function"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["get_weather", "get_time"]);
     for (call, result) in calls.iter().zip(&wire[2..]) {
         assert_eq!(result["role"], "tool");
@@ -271,9 +256,7 @@ async fn a_call_to_a_tool_without_handler_is_reported_to_the_model() {
     let mock = MockServer::start().await.unwrap();
     let outcome = client(&mock.base_url())
         .tool_loop()
-        .handler("get_weather", |_: WeatherArgs| async {
-            Ok::<_, String>("sunny")
-        })
+        .handler("get_weather", |_: WeatherArgs| async { Ok::<_, String>("sunny") })
         .run(
             ChatRequest::user_prompt("What does get_time say?")
                 .tool(weather_tool())
@@ -374,10 +357,7 @@ async fn an_answer_of_the_wrong_shape_is_a_model_output_error_with_raw_text() {
     };
     assert_eq!(what, "structured answer");
     assert_eq!(path, "answer");
-    assert!(
-        message.starts_with("invalid type: sequence, expected u32"),
-        "{message}"
-    );
+    assert!(message.starts_with("invalid type: sequence, expected u32"), "{message}");
     let raw: Value = serde_json::from_str(raw).unwrap();
     assert_eq!(raw["answer"][0], "You", "{raw}");
     assert!(err.to_string().contains("at `answer`"), "{err}");
@@ -493,19 +473,14 @@ mod base64_check {
 
 fn expect_invalid(err: Error) -> (String, String, String) {
     match err {
-        Error::InvalidRequest {
-            field,
-            value,
-            expected,
-        } => (field, value, expected),
+        Error::InvalidRequest { field, value, expected } => (field, value, expected),
         other => panic!("expected Error::InvalidRequest, got {other:?}"),
     }
 }
 
 #[test]
 fn unsupported_and_oversized_images_are_refused_before_sending() {
-    let (field, value, expected) =
-        expect_invalid(ContentPart::image_bytes(b"%PDF-1.7\n%\xe2\xe3").unwrap_err());
+    let (field, value, expected) = expect_invalid(ContentPart::image_bytes(b"%PDF-1.7\n%\xe2\xe3").unwrap_err());
     assert_eq!(field, "image");
     assert_eq!(value, "not a supported image (starts with 25 50 44 46 2d 31 2e 37)");
     assert_eq!(expected, "the provider accepts JPEG, PNG, GIF and WEBP images only");
@@ -530,10 +505,7 @@ impl TempFile {
     fn new(name: &str) -> TempFile {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        TempFile(std::env::temp_dir().join(format!(
-            "maverick-lib-{}-{n}-{name}",
-            std::process::id()
-        )))
+        TempFile(std::env::temp_dir().join(format!("maverick-lib-{}-{n}-{name}", std::process::id())))
     }
 }
 
@@ -630,7 +602,9 @@ async fn the_recorded_llama_cpp_tool_call_stream_parses_despite_whitespace_noise
     let body = match std::fs::read(RECORDED_TOOL_STREAM) {
         Ok(body) => body,
         Err(e) => {
-            println!("SKIPPED recorded tool-call stream: {RECORDED_TOOL_STREAM} is not readable ({e}); CI has ../shared");
+            println!(
+                "SKIPPED recorded tool-call stream: {RECORDED_TOOL_STREAM} is not readable ({e}); CI has ../shared"
+            );
             return;
         }
     };
@@ -660,9 +634,7 @@ async fn the_recorded_llama_cpp_tool_call_stream_parses_despite_whitespace_noise
     assert_eq!(args, json!({"city": "Paris"}));
     // ...but the random model left out `unit`, which the typed parse reports with the raw text.
     match calls[0].parse_arguments::<WeatherArgs>().unwrap_err() {
-        Error::ModelOutput {
-            what, message, raw, ..
-        } => {
+        Error::ModelOutput { what, message, raw, .. } => {
             assert!(what.contains("GqnCj6G7L05tcYfvAf7IaPr9MkIkvhug"), "{what}");
             assert!(message.starts_with("missing field `unit`"), "{message}");
             assert_eq!(raw, calls[0].arguments);

@@ -22,8 +22,16 @@ impl Components {
     /// Moves the schema at `pointer` (inside `root`) to `components/schemas/name`
     /// and leaves a reference behind. Missing pointers are skipped: older
     /// versions lack some parts, and the build guard reports what matters.
-    pub fn hoist(&mut self, root: &mut Value, pointer: &str, name: &str, fallback: &str) -> Result<Option<String>, SpecError> {
-        let Some(slot) = root.pointer_mut(pointer) else { return Ok(None) };
+    pub fn hoist(
+        &mut self,
+        root: &mut Value,
+        pointer: &str,
+        name: &str,
+        fallback: &str,
+    ) -> Result<Option<String>, SpecError> {
+        let Some(slot) = root.pointer_mut(pointer) else {
+            return Ok(None);
+        };
         if !slot.is_object() {
             return Ok(None);
         }
@@ -37,7 +45,10 @@ impl Components {
                 None => fallback,
                 Some(existing) if *existing == schema => fallback,
                 Some(_) => {
-                    return Err(SpecError::invalid(pointer, format!("two different schemas want the component name {name:?}")));
+                    return Err(SpecError::invalid(
+                        pointer,
+                        format!("two different schemas want the component name {name:?}"),
+                    ));
                 }
             },
         };
@@ -61,7 +72,9 @@ fn pascal(word: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut cs = w.chars();
-            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+            cs.next()
+                .map(|c| c.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -90,11 +103,26 @@ pub fn request(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
             .unwrap_or(0);
         for j in 0..branches {
             let items = format!("{base}/properties/content/oneOf/{j}/items");
-            c.hoist(root, &items, &format!("{role}ContentPart"), &format!("{role}MessageContentPart"))?;
+            c.hoist(
+                root,
+                &items,
+                &format!("{role}ContentPart"),
+                &format!("{role}MessageContentPart"),
+            )?;
         }
-        c.hoist(root, &format!("{base}/properties/tool_calls/items"), "MessageToolCall", &format!("{role}ToolCall"))?;
+        c.hoist(
+            root,
+            &format!("{base}/properties/tool_calls/items"),
+            "MessageToolCall",
+            &format!("{role}ToolCall"),
+        )?;
         if branches > 0 {
-            c.hoist(root, &format!("{base}/properties/content"), &format!("{role}MessageContent"), &format!("{role}Content"))?;
+            c.hoist(
+                root,
+                &format!("{base}/properties/content"),
+                &format!("{role}MessageContent"),
+                &format!("{role}Content"),
+            )?;
         }
         c.hoist(root, &base, &format!("{role}Message"), &format!("{role}ChatMessage"))?;
     }
@@ -115,7 +143,10 @@ pub fn request(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
 
 pub fn response(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
     for (pointer, name) in [
-        ("/properties/choices/items/properties/message/properties/tool_calls/items", "ToolCall"),
+        (
+            "/properties/choices/items/properties/message/properties/tool_calls/items",
+            "ToolCall",
+        ),
         ("/properties/choices/items/properties/message", "ResponseMessage"),
         ("/properties/choices/items/properties/logprobs", "ChoiceLogprobs"),
         ("/properties/choices/items", "ChatChoice"),
@@ -128,9 +159,21 @@ pub fn response(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
 
 pub fn chunk(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
     for (pointer, name, fallback) in [
-        ("/properties/choices/items/properties/delta/properties/tool_calls/items", "ToolCallDelta", "ChunkToolCallDelta"),
-        ("/properties/choices/items/properties/delta", "ChunkDelta", "ChatChunkDelta"),
-        ("/properties/choices/items/properties/logprobs", "ChoiceLogprobs", "ChunkLogprobs"),
+        (
+            "/properties/choices/items/properties/delta/properties/tool_calls/items",
+            "ToolCallDelta",
+            "ChunkToolCallDelta",
+        ),
+        (
+            "/properties/choices/items/properties/delta",
+            "ChunkDelta",
+            "ChatChunkDelta",
+        ),
+        (
+            "/properties/choices/items/properties/logprobs",
+            "ChoiceLogprobs",
+            "ChunkLogprobs",
+        ),
         ("/properties/choices/items", "ChunkChoice", "ChatChunkChoice"),
         ("/properties/usage", "Usage", "ChunkUsage"),
     ] {
@@ -148,9 +191,18 @@ mod tests {
         let mut c = Components::new();
         let mut a = json!({"properties": {"u": {"type": "object", "nullable": true, "properties": {"x": {"type": "integer"}}}}});
         let mut b = json!({"properties": {"u": {"type": "object", "properties": {"y": {"type": "integer"}}}}});
-        assert_eq!(c.hoist(&mut a, "/properties/u", "Usage", "U2").unwrap().as_deref(), Some("Usage"));
-        assert_eq!(c.hoist(&mut b, "/properties/u", "Usage", "U2").unwrap().as_deref(), Some("U2"));
-        assert_eq!(a["properties"]["u"], json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true}));
+        assert_eq!(
+            c.hoist(&mut a, "/properties/u", "Usage", "U2").unwrap().as_deref(),
+            Some("Usage")
+        );
+        assert_eq!(
+            c.hoist(&mut b, "/properties/u", "Usage", "U2").unwrap().as_deref(),
+            Some("U2")
+        );
+        assert_eq!(
+            a["properties"]["u"],
+            json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true})
+        );
         assert!(c.schemas["Usage"].get("nullable").is_none());
         assert_eq!(c.hoist(&mut b, "/properties/missing", "X", "Y").unwrap(), None);
     }
@@ -166,7 +218,13 @@ mod tests {
         ]}}}});
         request(&mut c, &mut root).unwrap();
         let names: Vec<&String> = c.schemas.keys().collect();
-        for n in ["SystemContentPart", "SystemMessageContent", "SystemMessage", "ToolMessage", "ChatMessage"] {
+        for n in [
+            "SystemContentPart",
+            "SystemMessageContent",
+            "SystemMessage",
+            "ToolMessage",
+            "ChatMessage",
+        ] {
             assert!(c.schemas.contains_key(n), "{n} missing from {names:?}");
         }
     }

@@ -14,8 +14,8 @@ mod error;
 mod hoist;
 mod operation;
 mod refs;
-pub mod requirements;
 mod relax;
+pub mod requirements;
 mod schema;
 pub mod update;
 
@@ -69,7 +69,10 @@ pub fn normalize(doc: Value) -> Result<Normalized, SpecError> {
     match doc.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.") => {}
         other => {
-            return Err(SpecError::new("/openapi", SpecErrorKind::NotOpenApi3(other.unwrap_or("missing").to_string())))
+            return Err(SpecError::new(
+                "/openapi",
+                SpecErrorKind::NotOpenApi3(other.unwrap_or("missing").to_string()),
+            ))
         }
     }
     let found = operation::find(&doc)?;
@@ -89,12 +92,22 @@ pub fn normalize(doc: Value) -> Result<Normalized, SpecError> {
     if let Some(item) = response_item {
         let base = format!("/responses/{status}/content");
         if let Some(raw) = item.pointer("/content/application~1json/schema") {
-            let mut s = prepare(&doc, raw, &at(&format!("{base}/application~1json/schema")), schema::Closed::Open)?;
+            let mut s = prepare(
+                &doc,
+                raw,
+                &at(&format!("{base}/application~1json/schema")),
+                schema::Closed::Open,
+            )?;
             relax::response(&mut s);
             response = Some(s);
         }
         if let Some(raw) = item.pointer("/content/text~1event-stream/schema") {
-            let mut s = prepare(&doc, raw, &at(&format!("{base}/text~1event-stream/schema")), schema::Closed::Open)?;
+            let mut s = prepare(
+                &doc,
+                raw,
+                &at(&format!("{base}/text~1event-stream/schema")),
+                schema::Closed::Open,
+            )?;
             relax::chunk(&mut s);
             chunk = Some(s);
         }
@@ -114,9 +127,13 @@ pub fn normalize(doc: Value) -> Result<Normalized, SpecError> {
 
     let mut success = json!({"description": "The completion (JSON), or a stream of chunks when `stream` is true."});
     if components.schemas.contains_key(names::RESPONSE) {
-        success["content"] = json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", names::RESPONSE)}}});
+        success["content"] =
+            json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", names::RESPONSE)}}});
     }
-    let title = doc.pointer("/info/title").and_then(Value::as_str).unwrap_or("AI/ML API");
+    let title = doc
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or("AI/ML API");
     let version = doc.pointer("/info/version").and_then(Value::as_str).unwrap_or("0");
     let document = json!({
         "openapi": "3.0.3",
@@ -131,7 +148,11 @@ pub fn normalize(doc: Value) -> Result<Normalized, SpecError> {
         },
         "components": {"schemas": Value::Object(sorted(components.schemas))}
     });
-    Ok(Normalized { document, source_path: found.path, source_status: Some(status) })
+    Ok(Normalized {
+        document,
+        source_path: found.path,
+        source_status: Some(status),
+    })
 }
 
 fn prepare(doc: &Value, raw: &Value, pointer: &str, closed: schema::Closed) -> Result<Value, SpecError> {

@@ -20,7 +20,10 @@ pub fn find(doc: &Value) -> Result<Operation<'_>, SpecError> {
     let found: Vec<(&'static str, &Value)> = PATHS.iter().filter_map(|p| post(p).map(|op| (*p, op))).collect();
     let Some(&(path, op)) = found.first() else {
         let listed = paths.map(|ps| ps.keys().cloned().collect()).unwrap_or_default();
-        return Err(SpecError::new("/paths", SpecErrorKind::NoChatOperation { paths: listed }));
+        return Err(SpecError::new(
+            "/paths",
+            SpecErrorKind::NoChatOperation { paths: listed },
+        ));
     };
     if let Some(&(other_path, other)) = found.get(1) {
         if let Some(what) = contract_difference(op, other) {
@@ -30,7 +33,11 @@ pub fn find(doc: &Value) -> Result<Operation<'_>, SpecError> {
             ));
         }
     }
-    Ok(Operation { path, op, pointer: format!("/paths/{}/post", escape(path)) })
+    Ok(Operation {
+        path,
+        op,
+        pointer: format!("/paths/{}/post", escape(path)),
+    })
 }
 
 /// Compares what matters to a client (bodies, responses, parameters),
@@ -49,7 +56,10 @@ fn strip_docs(v: Option<&Value>) -> Value {
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "description" | "summary" | "example" | "examples") && !k.starts_with("x-"))
+                    .filter(|(k, _)| {
+                        !matches!(k.as_str(), "description" | "summary" | "example" | "examples")
+                            && !k.starts_with("x-")
+                    })
                     .map(|(k, v)| (k.clone(), go(v)))
                     .collect(),
             ),

@@ -23,13 +23,7 @@ pub fn inline(doc: &Value, schema: &Value, pointer: &str) -> Result<Value, SpecE
     walk(doc, schema, schema, pointer, &mut stack)
 }
 
-fn walk(
-    doc: &Value,
-    root: &Value,
-    node: &Value,
-    pointer: &str,
-    stack: &mut Vec<String>,
-) -> Result<Value, SpecError> {
+fn walk(doc: &Value, root: &Value, node: &Value, pointer: &str, stack: &mut Vec<String>) -> Result<Value, SpecError> {
     match node {
         Value::Object(map) => {
             if let Some(Value::String(target)) = map.get("$ref") {
@@ -100,15 +94,13 @@ mod tests {
         });
         let out = inline(&doc, &schema, "/s").unwrap();
         assert_eq!(out["properties"]["a"], json!({"type": "string"}));
-        assert_eq!(
-            out["properties"]["c"],
-            json!({"type": "integer", "nullable": true})
-        );
+        assert_eq!(out["properties"]["c"], json!({"type": "integer", "nullable": true}));
     }
 
     #[test]
     fn unresolvable_and_recursive_refs_are_errors_with_pointers() {
-        let doc = json!({"components": {"schemas": {"L": {"properties": {"next": {"$ref": "#/components/schemas/L"}}}}}});
+        let doc =
+            json!({"components": {"schemas": {"L": {"properties": {"next": {"$ref": "#/components/schemas/L"}}}}}});
         let err = inline(&doc, &json!({"$ref": "#/components/schemas/L"}), "/x").unwrap_err();
         assert!(err.to_string().contains("recursive"), "{err}");
         let err = inline(&doc, &json!({"properties": {"q": {"$ref": "#/nope"}}}), "/x").unwrap_err();

@@ -10,8 +10,17 @@ pub const DEFAULT_MODEL: &str = "meta-llama/llama-4-maverick";
 
 /// Properties the spec types `number` although only whole numbers make sense.
 const INTEGER_FIELDS: &[&str] = &[
-    "created", "index", "n", "seed", "max_tokens", "max_completion_tokens", "top_logprobs", "top_k",
-    "expires_at", "start_index", "end_index",
+    "created",
+    "index",
+    "n",
+    "seed",
+    "max_tokens",
+    "max_completion_tokens",
+    "top_logprobs",
+    "top_k",
+    "expires_at",
+    "start_index",
+    "end_index",
 ];
 
 fn is_integer_field(name: &str) -> bool {
@@ -131,7 +140,10 @@ pub fn chunk(schema: &mut Value) {
         make_nullable(delta, "content");
         open_string(delta, "role", true);
     }
-    if let Some(call) = obj(schema, "/properties/choices/items/properties/delta/properties/tool_calls/items") {
+    if let Some(call) = obj(
+        schema,
+        "/properties/choices/items/properties/delta/properties/tool_calls/items",
+    ) {
         call.remove("required");
     }
     if let Some(function) = obj(
@@ -157,7 +169,10 @@ mod tests {
         integers(&mut s);
         assert_eq!(s["properties"]["created"]["type"], "integer");
         assert_eq!(s["properties"]["temperature"]["type"], "number");
-        assert_eq!(s["properties"]["usage"]["properties"]["prompt_tokens"]["type"], "integer");
+        assert_eq!(
+            s["properties"]["usage"]["properties"]["prompt_tokens"]["type"],
+            "integer"
+        );
         assert_eq!(s["properties"]["bytes"]["items"]["type"], "integer");
     }
 
@@ -176,7 +191,10 @@ mod tests {
         chunk(&mut s);
         assert_eq!(s["required"], json!(["id"]));
         assert_eq!(s["properties"]["choices"]["items"]["required"], json!(["index"]));
-        assert_eq!(s["properties"]["choices"]["items"]["properties"]["finish_reason"], json!({"type": "string", "nullable": true}));
+        assert_eq!(
+            s["properties"]["choices"]["items"]["properties"]["finish_reason"],
+            json!({"type": "string", "nullable": true})
+        );
         let delta = &s["properties"]["choices"]["items"]["properties"]["delta"];
         assert!(delta.get("required").is_none());
         assert_eq!(delta["properties"]["content"]["nullable"], true);

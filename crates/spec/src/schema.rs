@@ -17,14 +17,27 @@ pub enum Closed {
 
 /// Keywords that only document; dropped so nothing unreviewed reaches rustdoc
 /// (a fenced block in a description would become a doctest).
-const DOC_ONLY: &[&str] = &["title", "example", "examples", "externalDocs", "deprecated", "$schema", "$id", "readOnly", "writeOnly"];
+const DOC_ONLY: &[&str] = &[
+    "title",
+    "example",
+    "examples",
+    "externalDocs",
+    "deprecated",
+    "$schema",
+    "$id",
+    "readOnly",
+    "writeOnly",
+];
 
 pub fn clean(node: &Value, pointer: &str, closed: Closed) -> Result<Value, SpecError> {
     let Value::Object(src) = node else {
         return match node {
             // JSON Schema allows boolean schemas; `true` means "anything".
             Value::Bool(true) => Ok(Value::Object(Map::new())),
-            _ => Err(SpecError::invalid(pointer, format!("expected a schema object, found {node}"))),
+            _ => Err(SpecError::invalid(
+                pointer,
+                format!("expected a schema object, found {node}"),
+            )),
         };
     };
     let mut map = Map::with_capacity(src.len());
@@ -114,7 +127,9 @@ fn short_description(text: &str) -> String {
 
 /// OAS 3.1 `type: [T, "null"]` → `type: T, nullable: true`.
 fn rewrite_type_array(map: &mut Map<String, Value>, pointer: &str) -> Result<(), SpecError> {
-    let Some(Value::Array(types)) = map.get("type") else { return Ok(()) };
+    let Some(Value::Array(types)) = map.get("type") else {
+        return Ok(());
+    };
     let mut non_null: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
     let had_null = non_null.len() != types.len();
     match non_null.len() {
@@ -128,7 +143,10 @@ fn rewrite_type_array(map: &mut Map<String, Value>, pointer: &str) -> Result<(),
             let branches = non_null.into_iter().map(|t| serde_json::json!({ "type": t })).collect();
             map.remove("type");
             if map.contains_key("oneOf") || map.contains_key("anyOf") {
-                return Err(SpecError::invalid(pointer, "a multi-type `type` array next to anyOf/oneOf cannot be rewritten"));
+                return Err(SpecError::invalid(
+                    pointer,
+                    "a multi-type `type` array next to anyOf/oneOf cannot be rewritten",
+                ));
             }
             map.insert("oneOf".into(), Value::Array(branches));
         }
@@ -158,21 +176,29 @@ fn is_null_branch(branch: &Value) -> bool {
     if m.get("type").and_then(Value::as_str) == Some("null") {
         return true;
     }
-    if m.get("enum").and_then(Value::as_array).is_some_and(|e| e.iter().all(Value::is_null)) {
+    if m.get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|e| e.iter().all(Value::is_null))
+    {
         return true;
     }
     m.get("nullable") == Some(&Value::Bool(true)) && m.keys().all(|k| k == "nullable" || k == "description")
 }
 
 fn is_bare_nullable(map: &Map<String, Value>) -> bool {
-    map.get("nullable") == Some(&Value::Bool(true)) && map.keys().all(|k| k == "nullable" || k == "description" || k == "default")
+    map.get("nullable") == Some(&Value::Bool(true))
+        && map
+            .keys()
+            .all(|k| k == "nullable" || k == "description" || k == "default")
 }
 
 /// Null branches of anyOf/oneOf become `nullable`; a single remaining branch
 /// is merged into its parent; anyOf over mutually exclusive branches becomes
 /// oneOf so that typify emits an enum rather than a bag of optional fields.
 fn fold_null_branches(map: &mut Map<String, Value>, key: &str) {
-    let Some(Value::Array(branches)) = map.remove(key) else { return };
+    let Some(Value::Array(branches)) = map.remove(key) else {
+        return;
+    };
     let before = branches.len();
     let mut kept: Vec<Value> = branches.into_iter().filter(|b| !is_null_branch(b)).collect();
     if kept.len() != before {
@@ -182,7 +208,11 @@ fn fold_null_branches(map: &mut Map<String, Value>, key: &str) {
         0 => {}
         1 => merge_into(map, kept.remove(0)),
         _ => {
-            let key = if key == "anyOf" && mutually_exclusive(&kept) { "oneOf" } else { key };
+            let key = if key == "anyOf" && mutually_exclusive(&kept) {
+                "oneOf"
+            } else {
+                key
+            };
             map.insert(key.into(), Value::Array(kept));
         }
     }
@@ -191,7 +221,9 @@ fn fold_null_branches(map: &mut Map<String, Value>, key: &str) {
 fn fold_all_of(map: &mut Map<String, Value>) {
     if let Some(Value::Array(branches)) = map.get("allOf") {
         if branches.len() == 1 {
-            let Some(Value::Array(mut b)) = map.remove("allOf") else { unreachable!() };
+            let Some(Value::Array(mut b)) = map.remove("allOf") else {
+                unreachable!()
+            };
             merge_into(map, b.remove(0));
         }
     }
@@ -243,10 +275,16 @@ pub fn tag_property(branches: &[Value]) -> Option<String> {
     'candidates: for name in first.keys() {
         let mut seen = Vec::new();
         for b in branches {
-            let Some(values) = b.pointer(&format!("/properties/{}/enum", escape(name))).and_then(Value::as_array) else {
+            let Some(values) = b
+                .pointer(&format!("/properties/{}/enum", escape(name)))
+                .and_then(Value::as_array)
+            else {
                 continue 'candidates;
             };
-            let required = b.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == name.as_str()));
+            let required = b
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().any(|x| x == name.as_str()));
             if values.len() != 1 || !values[0].is_string() || !required || seen.contains(&values[0]) {
                 continue 'candidates;
             }
@@ -288,7 +326,9 @@ mod tests {
 
     #[test]
     fn null_branches_become_nullable() {
-        let out = c(json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"nullable": true}]}));
+        let out = c(
+            json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"nullable": true}]}),
+        );
         assert_eq!(out["nullable"], json!(true));
         assert_eq!(out["oneOf"].as_array().unwrap().len(), 2, "{out}");
         let out = c(json!({"anyOf": [{"type": "string"}, {"type": "null"}], "description": "d"}));
@@ -297,9 +337,18 @@ mod tests {
 
     #[test]
     fn oas31_constructs_are_rewritten() {
-        assert_eq!(c(json!({"type": ["string", "null"]})), json!({"type": "string", "nullable": true}));
-        assert_eq!(c(json!({"type": "string", "const": "x"})), json!({"type": "string", "enum": ["x"]}));
-        assert_eq!(c(json!({"enum": ["a", null]})), json!({"type": "string", "enum": ["a"], "nullable": true}));
+        assert_eq!(
+            c(json!({"type": ["string", "null"]})),
+            json!({"type": "string", "nullable": true})
+        );
+        assert_eq!(
+            c(json!({"type": "string", "const": "x"})),
+            json!({"type": "string", "enum": ["x"]})
+        );
+        assert_eq!(
+            c(json!({"enum": ["a", null]})),
+            json!({"type": "string", "enum": ["a"], "nullable": true})
+        );
         assert_eq!(c(json!({"nullable": true})), json!({}));
     }
 
@@ -310,13 +359,19 @@ mod tests {
             {"type": "object", "properties": {"type": {"const": "refusal"}, "refusal": {"type": "string"}}, "required": ["type", "refusal"]}
         ]}));
         assert!(out.get("oneOf").is_some(), "{out}");
-        let out = c(json!({"anyOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"type": "object"}]}));
+        let out =
+            c(json!({"anyOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"type": "object"}]}));
         assert!(out.get("anyOf").is_some(), "overlapping branches stay anyOf: {out}");
     }
 
     #[test]
     fn open_mode_drops_closed_objects_and_descriptions_are_tamed() {
-        let out = clean(&json!({"type": "object", "additionalProperties": false, "description": "Use `x` [here](http://a). More."}), "", Closed::Open).unwrap();
+        let out = clean(
+            &json!({"type": "object", "additionalProperties": false, "description": "Use `x` [here](http://a). More."}),
+            "",
+            Closed::Open,
+        )
+        .unwrap();
         assert_eq!(out, json!({"type": "object", "description": "Use x here(http://a)."}));
     }
 }

@@ -108,11 +108,10 @@ pub fn plan(
     candidate_text: &str,
 ) -> Result<Plan, UpdateError> {
     let candidate = validate(candidate_label, candidate_text)?;
-    let current: Value =
-        serde_json::from_str(current_text).map_err(|source| UpdateError::NotJson {
-            label: current_label.into(),
-            source,
-        })?;
+    let current: Value = serde_json::from_str(current_text).map_err(|source| UpdateError::NotJson {
+        label: current_label.into(),
+        source,
+    })?;
     let diff = diff(current_label, &current, candidate_label, &candidate);
     Ok(Plan {
         drift: Drift::of(&diff),
@@ -129,12 +128,9 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} names no file", path.display()),
-        )
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -145,10 +141,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(contents)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
@@ -213,10 +206,7 @@ mod tests {
             .into_iter()
             .map(message)
             .collect();
-        props.insert(
-            "messages".into(),
-            json!({"type": "array", "items": {"oneOf": roles}}),
-        );
+        props.insert("messages".into(), json!({"type": "array", "items": {"oneOf": roles}}));
         if let Some((k, v)) = extra_request_field {
             props.insert(k.into(), v);
         }
@@ -255,10 +245,7 @@ mod tests {
 
         let added = complete(Some(("top_k", json!({"type": "integer"}))), "Chat");
         let more = plan("cur", &current, "cand", &added).unwrap();
-        assert_eq!(
-            (more.drift, more.drift.exit_code()),
-            (Drift::NonBreaking, 4)
-        );
+        assert_eq!((more.drift, more.drift.exit_code()), (Drift::NonBreaking, 4));
         let fewer = plan("cur", &added, "cand", &current).unwrap();
         assert_eq!((fewer.drift, fewer.drift.exit_code()), (Drift::Breaking, 3));
     }
@@ -268,8 +255,7 @@ mod tests {
         let current = complete(None, "Chat");
         let err = plan("cur", &current, "cand", "<html>").unwrap_err();
         assert!(
-            matches!(err, UpdateError::NotJson { .. })
-                && err.to_string().contains("cand is not JSON"),
+            matches!(err, UpdateError::NotJson { .. }) && err.to_string().contains("cand is not JSON"),
             "{err}"
         );
 
@@ -277,10 +263,7 @@ mod tests {
         let item = no_path["paths"]["/v1/chat/completions"].take();
         no_path["paths"] = json!({"/openai/deployments/{model}": item});
         let err = plan("cur", &current, "cand", &no_path.to_string()).unwrap_err();
-        assert!(
-            err.to_string().contains("no chat completions operation"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("no chat completions operation"), "{err}");
 
         let mut no_chunk: Value = serde_json::from_str(&current).unwrap();
         no_chunk["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]

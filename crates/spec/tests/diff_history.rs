@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 const NEWEST: &str = "2026-01-16_ef7ca0ed.json";
 
 fn upstream_dir(what: &str) -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream/llama-4-maverick");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream/llama-4-maverick");
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -64,21 +63,13 @@ fn every_version_against_itself_is_empty_and_consecutive_diffs_are_well_formed()
     assert_eq!(files.len(), 15, "{files:?}");
     for f in &files {
         let d = between(&dir, f, f);
-        assert!(
-            d.changes.is_empty(),
-            "{f} against itself:\n{}",
-            d.render_text()
-        );
+        assert!(d.changes.is_empty(), "{f} against itself:\n{}", d.render_text());
     }
     for pair in files.windows(2) {
         let d = between(&dir, &pair[0], &pair[1]);
         let count = |c: Class| d.changes.iter().filter(|x| x.class == c).count();
         assert_eq!(
-            (
-                d.summary.breaking,
-                d.summary.non_breaking,
-                d.summary.docs_only
-            ),
+            (d.summary.breaking, d.summary.non_breaking, d.summary.docs_only),
             (
                 count(Class::Breaking),
                 count(Class::NonBreaking),
@@ -86,14 +77,8 @@ fn every_version_against_itself_is_empty_and_consecutive_diffs_are_well_formed()
             )
         );
         let mut sorted = d.changes.clone();
-        sorted.sort_by(|a, b| {
-            (a.class, &a.location, a.kind, &a.reason).cmp(&(
-                b.class,
-                &b.location,
-                b.kind,
-                &b.reason,
-            ))
-        });
+        sorted
+            .sort_by(|a, b| (a.class, &a.location, a.kind, &a.reason).cmp(&(b.class, &b.location, b.kind, &b.reason)));
         assert_eq!(
             sorted, d.changes,
             "{} -> {} is not in the documented order",
@@ -116,10 +101,7 @@ fn the_two_2025_08_26_files_differ_only_in_a_code_sample() {
     };
     // Not byte-identical (one JavaScript sample differs), same contract.
     let (a, b) = ("2025-08-26_a146df03.json", "2025-08-26_e73fc6bd.json");
-    assert_ne!(
-        std::fs::read(dir.join(a)).unwrap(),
-        std::fs::read(dir.join(b)).unwrap()
-    );
+    assert_ne!(std::fs::read(dir.join(a)).unwrap(), std::fs::read(dir.join(b)).unwrap());
     let d = between(&dir, a, b);
     let got: Vec<(ChangeKind, Class, &str)> = d
         .changes
@@ -129,11 +111,7 @@ fn the_two_2025_08_26_files_differ_only_in_a_code_sample() {
     let at = format!("{V1}/x-codeSamples");
     assert_eq!(
         got,
-        vec![(
-            ChangeKind::OperationDocsChanged,
-            Class::DocsOnly,
-            at.as_str()
-        )]
+        vec![(ChangeKind::OperationDocsChanged, Class::DocsOnly, at.as_str())]
     );
     assert!(d.is_in_sync());
 }
@@ -147,21 +125,12 @@ fn the_wrong_azure_path_of_2025_09_17_is_an_operation_removal_reverted_next_day(
     let d = between(&dir, "2025-08-28_fad15056.json", "2025-09-17_c318f19d.json");
     let removed = find(&d, ChangeKind::OperationRemoved, V1);
     assert_eq!(removed.class, Class::Breaking);
-    assert_eq!(
-        find(&d, ChangeKind::OperationAdded, azure).class,
-        Class::NonBreaking
-    );
+    assert_eq!(find(&d, ChangeKind::OperationAdded, azure).class, Class::NonBreaking);
     assert_eq!(d.summary.breaking, 1, "{}", d.render_text());
 
     let d = between(&dir, "2025-09-17_c318f19d.json", "2025-09-18_fdc08814.json");
-    assert_eq!(
-        find(&d, ChangeKind::OperationAdded, V1).class,
-        Class::NonBreaking
-    );
-    assert_eq!(
-        find(&d, ChangeKind::OperationRemoved, azure).class,
-        Class::NonBreaking
-    );
+    assert_eq!(find(&d, ChangeKind::OperationAdded, V1).class, Class::NonBreaking);
+    assert_eq!(find(&d, ChangeKind::OperationRemoved, azure).class, Class::NonBreaking);
     assert!(!d.has_breaking(), "{}", d.render_text());
 }
 
@@ -171,33 +140,20 @@ fn the_november_rewrite_moves_201_to_200_renames_the_operation_and_adds_bodies()
         return;
     };
     let d = between(&dir, "2025-09-18_fdc08814.json", "2025-11-13_f1733015.json");
-    let status = find(
-        &d,
-        ChangeKind::SuccessStatusChanged,
-        &format!("{V1}/responses"),
-    );
+    let status = find(&d, ChangeKind::SuccessStatusChanged, &format!("{V1}/responses"));
     assert!(
         status.reason.contains("201 -> 200") && status.class == Class::NonBreaking,
         "{status:?}"
     );
-    let renamed = find(
-        &d,
-        ChangeKind::OperationRenamed,
-        &format!("{V1}/operationId"),
-    );
+    let renamed = find(&d, ChangeKind::OperationRenamed, &format!("{V1}/operationId"));
     assert!(
-        renamed.reason.contains(
-            "\"ChatCompletionsControllerV1_completeChat_v1\" -> \"_v1_chat_completions\""
-        ),
+        renamed
+            .reason
+            .contains("\"ChatCompletionsControllerV1_completeChat_v1\" -> \"_v1_chat_completions\""),
         "{renamed:?}"
     );
     assert_eq!(
-        find(
-            &d,
-            ChangeKind::OperationAdded,
-            "/paths/~1chat~1completions/post"
-        )
-        .class,
+        find(&d, ChangeKind::OperationAdded, "/paths/~1chat~1completions/post").class,
         Class::NonBreaking
     );
     assert_eq!(
@@ -263,16 +219,8 @@ fn the_june_version_removes_and_adds_request_fields_and_roles() {
     let roles: Vec<(ChangeKind, Class)> = d
         .changes
         .iter()
-        .filter(|c| {
-            c.location
-                .starts_with("/components/schemas/ChatMessage/oneOf/")
-        })
-        .filter(|c| {
-            matches!(
-                c.kind,
-                ChangeKind::VariantAdded | ChangeKind::VariantRemoved
-            )
-        })
+        .filter(|c| c.location.starts_with("/components/schemas/ChatMessage/oneOf/"))
+        .filter(|c| matches!(c.kind, ChangeKind::VariantAdded | ChangeKind::VariantRemoved))
         .map(|c| (c.kind, c.class))
         .collect();
     assert_eq!(
@@ -283,9 +231,7 @@ fn the_june_version_removes_and_adds_request_fields_and_roles() {
         ]
     );
     assert!(
-        d.changes
-            .iter()
-            .any(|c| c.reason.contains("role=developer"))
+        d.changes.iter().any(|c| c.reason.contains("role=developer"))
             && d.changes.iter().any(|c| c.reason.contains("role=function"))
     );
 
@@ -298,8 +244,7 @@ fn the_june_version_removes_and_adds_request_fields_and_roles() {
         .map(|c| c.reason.as_str())
         .collect();
     assert!(
-        tightened.iter().any(|r| r.contains("1 -> 0.999"))
-            && tightened.iter().any(|r| r.contains("0 -> 0.001")),
+        tightened.iter().any(|r| r.contains("1 -> 0.999")) && tightened.iter().any(|r| r.contains("0 -> 0.001")),
         "{tightened:?}"
     );
 }
@@ -318,11 +263,7 @@ fn our_spec_matches_the_newest_published_contract() {
         "spec/llama-4-maverick.json",
         &read(&ours),
     );
-    assert!(
-        d.is_in_sync(),
-        "our spec departs from {NEWEST}:\n{}",
-        d.render_text()
-    );
+    assert!(d.is_in_sync(), "our spec departs from {NEWEST}:\n{}", d.render_text());
     assert!(d.changes.iter().all(|c| c.class == Class::DocsOnly));
 }
 

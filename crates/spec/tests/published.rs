@@ -11,8 +11,7 @@ use serde_json::Value;
 const NEWEST: &str = "2026-01-16_ef7ca0ed.json";
 
 fn upstream_dir(what: &str) -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream/llama-4-maverick");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream/llama-4-maverick");
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -92,9 +91,7 @@ fn every_published_version_normalises_and_generates_or_fails_with_a_pointer() {
                     failures.push(format!("{name}: error names no JSON pointer: {shown}"));
                 }
                 if name.starts_with("2025-09-17") {
-                    if !shown.contains(
-                        "no chat completions operation: paths are /openai/deployments/{model}",
-                    ) {
+                    if !shown.contains("no chat completions operation: paths are /openai/deployments/{model}") {
                         failures.push(format!("{name}: unexpected error: {shown}"));
                     }
                 } else {
@@ -104,9 +101,7 @@ fn every_published_version_normalises_and_generates_or_fails_with_a_pointer() {
             }
         };
         if name.starts_with("2025-09-17") {
-            failures.push(format!(
-                "{name}: expected the no-operation error, but it normalised"
-            ));
+            failures.push(format!("{name}: expected the no-operation error, but it normalised"));
         }
         let generated = generate(&normalized.document);
         println!(
@@ -125,8 +120,7 @@ fn every_published_version_normalises_and_generates_or_fails_with_a_pointer() {
         }
         // The document's one operation and success response are canonical.
         let op = &normalized.document["paths"][normalized.source_path]["post"];
-        if op["operationId"] != maverick_spec::OPERATION_ID || op["responses"].get("2XX").is_none()
-        {
+        if op["operationId"] != maverick_spec::OPERATION_ID || op["responses"].get("2XX").is_none() {
             failures.push(format!("{name}: operation is not canonical: {op}"));
         }
         let recent = name.as_str() >= "2025-11-13";
@@ -148,10 +142,7 @@ fn older_versions_have_no_response_body_but_the_newest_three_do() {
         return;
     };
     let old = maverick_spec::normalize(read(&dir.join("2025-04-10_94e33dea.json"))).unwrap();
-    assert!(
-        !old.has_response_schema(),
-        "2025-04-10 described no JSON response body"
-    );
+    assert!(!old.has_response_schema(), "2025-04-10 described no JSON response body");
     assert!(old
         .document
         .pointer("/paths/~1v1~1chat~1completions/post/responses/2XX/content")
@@ -177,13 +168,9 @@ fn our_spec_has_the_same_facts_as_the_newest_published_version() {
     let Some(dir) = upstream_dir("our spec vs the newest published version") else {
         return;
     };
-    let ours =
-        read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec/llama-4-maverick.json"));
+    let ours = read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec/llama-4-maverick.json"));
     let theirs = read(&dir.join(NEWEST));
-    let mut a = maverick_spec::normalize(ours)
-        .expect("our spec normalises")
-        .document["components"]["schemas"]
-        .take();
+    let mut a = maverick_spec::normalize(ours).expect("our spec normalises").document["components"]["schemas"].take();
     let mut b = maverick_spec::normalize(theirs)
         .expect("the newest version normalises")
         .document["components"]["schemas"]
@@ -198,9 +185,5 @@ fn our_spec_has_the_same_facts_as_the_newest_published_version() {
         .filter(|(k, v)| bm.get(*k) != Some(v))
         .map(|(k, v)| format!("{k}:\n  ours:   {v}\n  theirs: {}", bm[k]))
         .collect();
-    assert!(
-        differing.is_empty(),
-        "components differ:\n{}",
-        differing.join("\n")
-    );
+    assert!(differing.is_empty(), "components differ:\n{}", differing.join("\n"));
 }

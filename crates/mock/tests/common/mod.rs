@@ -58,9 +58,7 @@ pub fn events(text: &str) -> (Vec<Value>, bool) {
             done = true;
         } else {
             assert!(!done, "event after [DONE]");
-            out.push(
-                serde_json::from_str(data).unwrap_or_else(|e| panic!("bad chunk {data:?}: {e}")),
-            );
+            out.push(serde_json::from_str(data).unwrap_or_else(|e| panic!("bad chunk {data:?}: {e}")));
         }
     }
     (out, done)

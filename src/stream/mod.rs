@@ -1,0 +1,404 @@
+//! Streaming chat completions: a pull-based state machine over the response
+//! body. Nothing is spawned, so dropping the stream drops the connection and
+//! leaves nothing running; the caller's polling is the only driver.
+
+mod accumulate;
+mod sse;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+
+pub use accumulate::StreamAccumulator;
+pub use sse::DEFAULT_MAX_EVENT_BYTES;
+
+use crate::client::{CallOptions, Client};
+use crate::error::{ApiError, Error, TimeoutKind};
+use crate::generated::types as t;
+use crate::request::ChatRequest;
+use crate::response::{ChatResponse, ResponseMeta};
+use crate::transport::CallContext;
+use sse::{SseDecoder, SseError};
+
+/// The decoder, for the fuzz target only; not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use super::sse::{SseDecoder, SseError, SseEvent};
+}
+
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+impl Client {
+    /// Sends a request with `stream: true` and returns the chunks as they
+    /// arrive. Resolves once the server has answered with a success status;
+    /// an error status becomes the same [`Error::Api`] that
+    /// [`chat`](Self::chat) returns.
+    ///
+    /// Retries (connection errors, retryable statuses) happen only here,
+    /// before any chunk exists: a stream that breaks later is never resent,
+    /// since the caller may already have acted on its first chunks.
+    pub async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, Error> {
+        self.chat_stream_with(request, CallOptions::default()).await
+    }
+
+    /// [`chat_stream`](Self::chat_stream) with per-call options. A
+    /// `timeout` in `options` is ignored: streams have no total timeout,
+    /// only the idle one ([`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout)).
+    pub async fn chat_stream_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatStream, Error> {
+        let wire = request.into_wire(self.model(), true)?;
+        let call = self.call_context(&options)?;
+        let transport = self.transport(call.clone());
+        let body =
+            serde_json::to_vec(&wire).map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
+        let url = reqwest::Url::parse(&self.endpoint()).map_err(|e| Error::config(format!("bad endpoint URL: {e}")))?;
+        let mut req = reqwest::Request::new(reqwest::Method::POST, url);
+        req.headers_mut()
+            .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        req.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *req.body_mut() = Some(body.into());
+        transport.prepare(&mut req, None);
+
+        let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
+        let idle = self.stream_idle_timeout();
+        let shared = &transport.shared;
+        let sent =
+            crate::retry::execute_stream(self.http(), req, &shared.retry, call.max_retries, &call.attempts, idle);
+        let resp = match tracing::Instrument::instrument(sent, span.clone()).await {
+            Ok(resp) => resp,
+            Err(crate::retry::SendError::Http(e)) => return Err(self.transport_error(e, &call, idle)),
+            Err(crate::retry::SendError::NoHeaders) => {
+                return Err(Error::Timeout {
+                    kind: TimeoutKind::StreamIdle,
+                    after: idle,
+                    request_id: call.request_id.clone(),
+                })
+            }
+        };
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            return Err(crate::client::api_error_from_response(resp, &call, shared.max_body_bytes).await);
+        }
+        let meta = ResponseMeta::from_headers(status, resp.headers(), call.request_id.clone(), call.attempts());
+        tracing::debug!(parent: &span, status, attempts = meta.attempts, inference_id = ?meta.inference_id, "stream started");
+        Ok(ChatStream::new(
+            Box::pin(resp.bytes_stream()),
+            meta,
+            idle,
+            self.clone(),
+            call,
+        ))
+    }
+}
+
+/// One chunk of a streamed completion: the generated chunk type, which
+/// tolerates what real servers send (unknown fields, `finish_reason: null`,
+/// missing role, `content: null`, empty deltas).
+pub type ChatChunk = t::ChatCompletionChunk;
+
+/// A streamed completion: a [`Stream`] of chunks, ending after `[DONE]` or a
+/// clean end of the body. The first `Err` item is also the last.
+///
+/// The final usage chunk (`choices: []`) is yielded like any other, and its
+/// `usage` and the provider's `meta` stay available from
+/// [`usage`](Self::usage) and [`provider_meta`](Self::provider_meta).
+pub struct ChatStream {
+    body: Body,
+    decoder: SseDecoder,
+    idle: Pin<Box<tokio::time::Sleep>>,
+    idle_after: Duration,
+    meta: ResponseMeta,
+    usage: Option<t::Usage>,
+    provider_meta: Option<serde_json::Map<String, serde_json::Value>>,
+    done: bool,
+    /// Kept for error construction (URL, attempts); cheap clones.
+    client: Client,
+    call: Arc<CallContext>,
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("meta", &self.meta)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one event turned out to be.
+enum Step {
+    Chunk(Box<ChatChunk>),
+    Done,
+    Fail(Error),
+}
+
+impl ChatStream {
+    fn new(body: Body, meta: ResponseMeta, idle_after: Duration, client: Client, call: Arc<CallContext>) -> Self {
+        ChatStream {
+            body,
+            decoder: SseDecoder::new(client.max_event_bytes()),
+            idle: Box::pin(tokio::time::sleep_until(deadline(idle_after))),
+            idle_after,
+            meta,
+            usage: None,
+            provider_meta: None,
+            done: false,
+            client,
+            call,
+        }
+    }
+
+    /// Status, request id and provider headers of the response.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// Token counts, once the usage chunk has arrived (ask for it with
+    /// [`ChatRequest::include_usage`]).
+    pub fn usage(&self) -> Option<&t::Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The provider's free-form `meta` object (billing: credits, USD), from
+    /// the last chunk that carried one.
+    pub fn provider_meta(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.provider_meta.as_ref()
+    }
+
+    /// Reads the rest of the stream into the response [`chat`](Client::chat)
+    /// would have returned. (This shadows `StreamExt::collect`; call that as
+    /// `StreamExt::collect::<Vec<_>>(stream)` to gather raw chunks.)
+    pub async fn collect(mut self) -> Result<ChatResponse, Error> {
+        let mut acc = StreamAccumulator::new();
+        self.collect_into(&mut acc).await?;
+        let mut response = acc.finish();
+        response.meta = self.meta;
+        Ok(response)
+    }
+
+    /// Pushes the rest of the stream into `acc`. Unlike
+    /// [`collect`](Self::collect) this keeps the stream, so its
+    /// [`meta`](Self::meta), [`usage`](Self::usage) and
+    /// [`provider_meta`](Self::provider_meta) stay readable, and an error
+    /// leaves what arrived before it in `acc`.
+    pub async fn collect_into(&mut self, acc: &mut StreamAccumulator) -> Result<(), Error> {
+        use futures_util::StreamExt;
+        while let Some(chunk) = self.next().await {
+            acc.push(&chunk?);
+        }
+        Ok(())
+    }
+
+    /// Only the text deltas of choice 0, skipping empty ones.
+    pub fn text_stream(self) -> TextStream {
+        TextStream { inner: self }
+    }
+
+    fn fail(&mut self, err: Error) -> Poll<Option<Result<ChatChunk, Error>>> {
+        self.finish_body(None);
+        Poll::Ready(Some(Err(err)))
+    }
+
+    /// Ends the stream and lets go of the connection now rather than when
+    /// the caller drops the stream. After `[DONE]` one more read usually
+    /// finds the body's end already buffered, which returns the connection
+    /// to the pool; anything else closes it.
+    fn finish_body(&mut self, cx: Option<&mut Context<'_>>) {
+        self.done = true;
+        if let Some(cx) = cx {
+            let _ = self.body.as_mut().poll_next(cx);
+        }
+        self.body = Box::pin(futures_util::stream::empty());
+    }
+
+    fn stream_error(&self, message: impl Into<String>) -> Error {
+        Error::Stream {
+            request_id: self.meta.request_id.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn sse_error(&self, e: SseError) -> Error {
+        self.stream_error(e.to_string())
+    }
+}
+
+fn deadline(after: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    // A "never" timeout (Duration::MAX) must not overflow the clock.
+    now.checked_add(after)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// Turns one event into a chunk, the end, or an error. Decodes straight from
+/// the bytes into the typed chunk; only a payload that is not a chunk is
+/// looked at again, to tell an error object from garbage.
+fn interpret(
+    event: &str,
+    data: &[u8],
+    meta: &ResponseMeta,
+    usage: &mut Option<t::Usage>,
+    provider_meta: &mut Option<serde_json::Map<String, serde_json::Value>>,
+) -> Step {
+    if data == b"[DONE]" {
+        return Step::Done;
+    }
+    let in_stream_error = |data: &[u8]| ApiError::from_success_body(meta.status, data, meta.request_id.clone());
+    if event == "error" {
+        return Step::Fail(match in_stream_error(data) {
+            Some(api) => Error::Api(Box::new(api)),
+            None => Error::Stream {
+                request_id: meta.request_id.clone(),
+                message: format!(
+                    "the server sent an error event: {}",
+                    crate::error::snippet(&String::from_utf8_lossy(data), 500)
+                ),
+            },
+        });
+    }
+    match serde_json::from_slice::<ChatChunk>(data) {
+        Ok(chunk) => {
+            if let Some(u) = &chunk.usage {
+                *usage = Some(u.clone());
+            }
+            if let Some(m) = &chunk.meta {
+                *provider_meta = Some(m.clone());
+            }
+            Step::Chunk(Box::new(chunk))
+        }
+        Err(e) => Step::Fail(match in_stream_error(data) {
+            Some(api) => Error::Api(Box::new(api)),
+            None => crate::client::decode_error("stream chunk", meta.status, &meta.request_id, data, &e.to_string()),
+        }),
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<ChatChunk, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let step = match this.decoder.next_event() {
+                Ok(Some(ev)) => Some(interpret(
+                    ev.event,
+                    ev.data,
+                    &this.meta,
+                    &mut this.usage,
+                    &mut this.provider_meta,
+                )),
+                Ok(None) => None,
+                Err(e) => {
+                    let err = this.sse_error(e);
+                    return this.fail(err);
+                }
+            };
+            match step {
+                Some(Step::Chunk(chunk)) => return Poll::Ready(Some(Ok(*chunk))),
+                Some(Step::Done) => {
+                    this.finish_body(Some(cx));
+                    return Poll::Ready(None);
+                }
+                Some(Step::Fail(err)) => return this.fail(err),
+                None => {}
+            }
+            match this.body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => {
+                    this.decoder.feed(&bytes);
+                    this.idle.as_mut().reset(deadline(this.idle_after));
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    let err = if e.is_timeout() {
+                        Error::Timeout {
+                            kind: TimeoutKind::StreamIdle,
+                            after: this.idle_after,
+                            request_id: this.meta.request_id.clone(),
+                        }
+                    } else {
+                        this.client.transport_error(e, &this.call, this.idle_after)
+                    };
+                    return this.fail(err);
+                }
+                Poll::Ready(None) => {
+                    this.finish_body(None);
+                    return match this.decoder.finish() {
+                        Ok(()) => Poll::Ready(None),
+                        // `data: [DONE]` with no blank line after it is still the end.
+                        Err(SseError::Truncated) if this.decoder.pending_data() == b"[DONE]" => Poll::Ready(None),
+                        Err(e) => {
+                            let err =
+                                this.stream_error(format!("{e} (the connection closed before the event finished)"));
+                            this.fail(err)
+                        }
+                    };
+                }
+                Poll::Pending => {
+                    return match this.idle.as_mut().poll(cx) {
+                        Poll::Ready(()) => {
+                            let err = Error::Timeout {
+                                kind: TimeoutKind::StreamIdle,
+                                after: this.idle_after,
+                                request_id: this.meta.request_id.clone(),
+                            };
+                            this.fail(err)
+                        }
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The text deltas of a [`ChatStream`]'s first choice; see
+/// [`ChatStream::text_stream`].
+#[derive(Debug)]
+pub struct TextStream {
+    inner: ChatStream,
+}
+
+impl TextStream {
+    /// The underlying stream, for usage and `meta` after the end.
+    pub fn inner(&self) -> &ChatStream {
+        &self.inner
+    }
+
+    /// Gives the underlying stream back.
+    pub fn into_inner(self) -> ChatStream {
+        self.inner
+    }
+}
+
+impl Stream for TextStream {
+    type Item = Result<String, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match Pin::new(&mut this.inner).poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let text = chunk
+                        .choices
+                        .into_iter()
+                        .find(|c| c.index == 0)
+                        .and_then(|c| c.delta?.content);
+                    if let Some(text) = text.filter(|t| !t.is_empty()) {
+                        return Poll::Ready(Some(Ok(text)));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
