@@ -10,39 +10,13 @@
 //! cargo run --example image_from_file [-- path/to/picture.jpg]
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use maverick::{ChatRequest, Client, ContentPart, ImageDetail, Message, KEY_VARS};
-use maverick_mock::MockServer;
-
-/// The real API when a key is set, else a mock on loopback; the mock must
-/// outlive the client's calls, so it is returned too.
-async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    let key_var = KEY_VARS
-        .iter()
-        .find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
-    match key_var {
-        Some(var) => {
-            let client = Client::from_env()?;
-            println!("using {} with the key from {var}", client.base_url());
-            Ok((client, None))
-        }
-        None => {
-            let mock = MockServer::start().await?;
-            let client = Client::builder()
-                .api_key("mock-key")
-                .base_url(mock.base_url())
-                .build()?;
-            println!(
-                "using the embedded contract mock at {} (no {} set)",
-                mock.base_url(),
-                KEY_VARS.join(" or ")
-            );
-            Ok((client, Some(mock)))
-        }
-    }
-}
+use maverick::{ChatRequest, ContentPart, ImageDetail, Message};
 
 /// A 16×16 PNG fading from red to blue, encoded by hand (one stored deflate
 /// block) so the example needs no image crate.
@@ -112,7 +86,7 @@ impl Drop for Cleanup {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _mock) = connect().await?;
+    let (client, _mock) = support::connect().await?;
     let mut cleanup = Cleanup(None);
     let path = match std::env::args_os().nth(1) {
         Some(path) => PathBuf::from(path),
@@ -144,11 +118,5 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::report(run().await)
 }

@@ -8,10 +8,12 @@
 //! cargo run --example structured_output
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::process::ExitCode;
 
-use maverick::{ChatRequest, Client, Error, KEY_VARS};
-use maverick_mock::MockServer;
+use maverick::{ChatRequest, Error};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -38,36 +40,8 @@ struct CityFacts {
     landmarks: Vec<String>,
 }
 
-/// The real API when a key is set, else a mock on loopback; the mock must
-/// outlive the client's calls, so it is returned too.
-async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    let key_var = KEY_VARS
-        .iter()
-        .find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
-    match key_var {
-        Some(var) => {
-            let client = Client::from_env()?;
-            println!("using {} with the key from {var}", client.base_url());
-            Ok((client, None))
-        }
-        None => {
-            let mock = MockServer::start().await?;
-            let client = Client::builder()
-                .api_key("mock-key")
-                .base_url(mock.base_url())
-                .build()?;
-            println!(
-                "using the embedded contract mock at {} (no {} set)",
-                mock.base_url(),
-                KEY_VARS.join(" or ")
-            );
-            Ok((client, Some(mock)))
-        }
-    }
-}
-
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _mock) = connect().await?;
+    let (client, _mock) = support::connect().await?;
     let request = ChatRequest::new()
         .system("Reply with JSON only.")
         .user("Give facts about Lisbon as JSON: name, country, continent, population, three landmarks.");
@@ -98,11 +72,5 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::report(run().await)
 }

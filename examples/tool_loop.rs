@@ -9,10 +9,12 @@
 //! cargo run --example tool_loop
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::process::ExitCode;
 
-use maverick::{ChatRequest, Client, Tool, ToolChoice, KEY_VARS};
-use maverick_mock::MockServer;
+use maverick::{ChatRequest, Tool, ToolChoice};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -61,36 +63,8 @@ async fn get_weather(args: WeatherArgs) -> Result<Weather, String> {
     })
 }
 
-/// The real API when a key is set, else a mock on loopback; the mock must
-/// outlive the client's calls, so it is returned too.
-async fn connect() -> Result<(Client, Option<MockServer>), Box<dyn std::error::Error>> {
-    let key_var = KEY_VARS
-        .iter()
-        .find(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()));
-    match key_var {
-        Some(var) => {
-            let client = Client::from_env()?;
-            println!("using {} with the key from {var}", client.base_url());
-            Ok((client, None))
-        }
-        None => {
-            let mock = MockServer::start().await?;
-            let client = Client::builder()
-                .api_key("mock-key")
-                .base_url(mock.base_url())
-                .build()?;
-            println!(
-                "using the embedded contract mock at {} (no {} set)",
-                mock.base_url(),
-                KEY_VARS.join(" or ")
-            );
-            Ok((client, Some(mock)))
-        }
-    }
-}
-
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _mock) = connect().await?;
+    let (client, _mock) = support::connect().await?;
     let request = ChatRequest::new()
         .system("Answer weather questions with the get_weather tool, then reply in one sentence.")
         .user("What is the weather in Paris right now, in celsius? Use get_weather.")
@@ -123,11 +97,5 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::report(run().await)
 }

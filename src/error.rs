@@ -67,6 +67,17 @@ pub enum Error {
         raw: String,
     },
 
+    /// A stream broke after some of the answer had arrived; `partial` holds
+    /// it (text, tool calls so far), so nothing received is lost.
+    #[error("the stream broke after {} characters of text arrived (kept in `partial`): {source}", partial.text().map_or(0, |t| t.chars().count()))]
+    Interrupted {
+        /// What arrived before the failure, folded as `collect` would.
+        partial: Box<crate::ChatResponse>,
+        /// The failure itself.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// The event stream broke after it started.
     #[error("stream error (request id {request_id}): {message}")]
     Stream { request_id: String, message: String },
@@ -130,6 +141,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
+            Error::Interrupted { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -138,7 +150,8 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => e.is_retryable(),
-            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Transport { .. } | Error::Timeout { .. } | Error::Stream { .. } => true,
+            Error::Interrupted { source, .. } => source.is_retryable(),
             _ => false,
         }
     }

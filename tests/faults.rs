@@ -291,3 +291,38 @@ async fn concurrent_load_against_a_flaky_server_ends_every_call_cleanly() {
     // ones: about 118 of 200 expected; the bound only guards against collapse.
     assert!(ok > 60, "retries should rescue many calls: {ok}");
 }
+
+#[tokio::test]
+async fn reset_mid_stream_keeps_the_text_received_so_far() {
+    let chunk = |text: &str| {
+        format!(
+            "data: {}\n\n",
+            serde_json::json!({"id": "s", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+        )
+        .into_bytes()
+    };
+    let mut reply = Reply::sse_pieces(vec![
+        chunk("Hello"),
+        chunk(", wor"),
+        chunk("ld!"),
+        b"data: [DONE]\n\n".to_vec(),
+    ]);
+    let first_two = chunk("Hello").len() + chunk(", wor").len();
+    reply.cut_after = Some(first_two + 10);
+    let server = Loopback::always(reply).await;
+    let client = client_for(&server).build().unwrap();
+    let err = client.chat_stream(ask()).await.unwrap().collect().await.unwrap_err();
+    match &err {
+        Error::Interrupted { partial, source } => {
+            assert_eq!(partial.text(), Some("Hello, wor"));
+            assert!(
+                matches!(**source, Error::Stream { .. } | Error::Transport { .. }),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected an interrupted stream, got {other:?}"),
+    }
+    assert!(err.to_string().contains("10 characters"), "{err}");
+    assert_eq!(server.requests().len(), 1, "a started stream is never resent");
+}

@@ -174,12 +174,23 @@ impl ChatStream {
     /// Reads the rest of the stream into the response [`chat`](Client::chat)
     /// would have returned. (This shadows `StreamExt::collect`; call that as
     /// `StreamExt::collect::<Vec<_>>(stream)` to gather raw chunks.)
+    ///
+    /// A stream that breaks after chunks arrived fails with
+    /// [`Error::Interrupted`], which keeps the response received so far.
     pub async fn collect(mut self) -> Result<ChatResponse, Error> {
         let mut acc = StreamAccumulator::new();
-        self.collect_into(&mut acc).await?;
+        let outcome = self.collect_into(&mut acc).await;
+        let got_something = acc.chunk_count() > 0;
         let mut response = acc.finish();
         response.meta = self.meta;
-        Ok(response)
+        match outcome {
+            Ok(()) => Ok(response),
+            Err(e) if got_something => Err(Error::Interrupted {
+                partial: Box::new(response),
+                source: Box::new(e),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// Pushes the rest of the stream into `acc`. Unlike

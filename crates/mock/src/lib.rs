@@ -15,6 +15,11 @@
 //! | any other 4xx/5xx, e.g. `500` | that status, provider-shaped body |
 //! | `slow-stream` (`slow-stream:MS`) | 200 ms (MS) before every body frame |
 //! | `cut-stream` (`cut-stream:N`) | connection dropped after 2 (N) frames |
+//! | `FAULT;once=TOKEN` | FAULT only for the first request carrying TOKEN, so a retry passes |
+//!
+//! With `tool_choice` `required` or a named function every answer is a tool
+//! call; with `auto` (or none given) the mock calls the tools a user turn
+//! names and answers a tool result in text, as models do, so tool loops end.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

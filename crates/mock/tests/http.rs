@@ -200,6 +200,25 @@ async fn the_fault_header_injects_statuses_and_stream_trouble() {
 }
 
 #[tokio::test]
+async fn a_once_fault_lets_the_retry_through() {
+    let mock = MockServer::start().await.unwrap();
+    let auth = ("authorization", "Bearer k");
+    let fault = [auth, ("x-mock-fault", "429;once=tok-1")];
+    assert_eq!(post_with(&mock, &hello(), &fault).await.0, 429);
+    assert_eq!(
+        post_with(&mock, &hello(), &fault).await.0,
+        200,
+        "the same token passes the second time"
+    );
+    let other = [auth, ("x-mock-fault", "503;once=tok-2")];
+    assert_eq!(
+        post_with(&mock, &hello(), &other).await.0,
+        503,
+        "tokens are independent"
+    );
+}
+
+#[tokio::test]
 async fn scripted_faults_are_used_once_each_in_order() {
     let mock = MockServer::start().await.unwrap();
     mock.script(Fault::rate_limited(2));
