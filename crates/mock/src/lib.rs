@@ -53,6 +53,9 @@ use tokio::task::JoinHandle;
 pub use axum::http;
 pub use contract::{check_against, Contract, Violation};
 pub use fault::{Cut, Fault, CUT_STREAM_EVENTS, SLOW_STREAM_PAUSE};
+/// OpenAPI 3.0 schema → JSON Schema (`nullable`, component refs), for
+/// validating against documents other than the bundled one.
+pub use openapi::translate as openapi_to_json_schema;
 pub use record::RecordedRequest;
 pub use server::MockConfig;
 

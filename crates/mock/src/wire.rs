@@ -44,7 +44,10 @@ fn choice(index: usize, planned: &PlannedChoice) -> t::ChatChoice {
         message: t::ResponseMessage {
             annotations: None,
             audio: None,
-            content: planned.content(),
+            // The published response schema requires a string `content`; an empty
+            // one keeps tool-call replies valid against it (real servers send null,
+            // which the client accepts too).
+            content: Some(planned.content().unwrap_or_default()),
             refusal: None,
             role: "assistant".into(),
             tool_calls,
