@@ -13,6 +13,10 @@ use crate::rng::Rng;
 const MAX_DEPTH: usize = 12;
 /// Below this depth only required properties are filled in.
 const OPTIONAL_DEPTH: usize = 4;
+/// Caps on what a schema can make the mock build: a fuzzer's `minItems`
+/// or `minLength` of 10^15 must not exhaust the mock's memory.
+const MAX_ITEMS: u64 = 256;
+const MAX_LENGTH: usize = 64 * 1024;
 
 /// A value valid against `schema`, with `$ref`s resolved inside `schema`.
 pub fn generate(schema: &Value, rng: &mut Rng) -> Value {
@@ -132,7 +136,7 @@ impl<'a> Generator<'a, '_> {
         let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
         let max = map.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
         // One item shows the shape; more only when the schema demands them.
-        let count = min.max(1).min(max);
+        let count = min.max(1).min(max).min(MAX_ITEMS);
         let items = match map.get("items") {
             Some(s) => (0..count).map(|_| self.value(s, depth + 1)).collect(),
             None => (0..count).map(|i| json!(i)).collect(),
@@ -151,11 +155,12 @@ impl<'a> Generator<'a, '_> {
             "uuid" => "00000000-0000-4000-8000-000000000000".to_string(),
             _ => self.rng.word().to_string(),
         };
-        let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let min = (map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize).min(MAX_LENGTH);
         let max = map.get("maxLength").and_then(Value::as_u64).map(|m| m as usize);
         let mut text = text;
-        while text.chars().count() < min {
-            text.push('x');
+        let have = text.chars().count();
+        if have < min {
+            text.extend(std::iter::repeat_n('x', min - have));
         }
         if let Some(max) = max {
             text = text.chars().take(max).collect();

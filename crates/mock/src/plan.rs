@@ -8,6 +8,9 @@ use crate::contract::Violation;
 use crate::instance;
 use crate::rng::{fingerprint, Rng};
 
+/// Most choices one request may ask for, as the OpenAI API allows; the
+/// spec sets no maximum, but a mock must not build 10^18 of them.
+pub const MAX_CHOICES: u64 = 128;
 /// Words in a reply when `max_tokens` does not cut it short.
 const DEFAULT_WORDS: usize = 24;
 /// Prompt words echoed back, so callers can recognise their request.
@@ -78,6 +81,12 @@ pub fn plan(raw: &[u8], body: &Value, seed: u64) -> Result<Plan, Vec<Violation>>
     let tool_targets = tool_targets(body)?;
     let format = body.get("response_format");
     let n = body.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
+    if n > MAX_CHOICES {
+        return Err(vec![Violation {
+            pointer: "/n".into(),
+            message: format!("{n} choices asked for; the mock generates at most {MAX_CHOICES}, as the OpenAI API does"),
+        }]);
+    }
     let limit = ["max_completion_tokens", "max_tokens"]
         .iter()
         .find_map(|k| body.get(*k).and_then(Value::as_u64))

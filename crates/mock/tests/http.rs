@@ -323,3 +323,25 @@ async fn unknown_paths_get_404_in_the_provider_shape() {
     let text = res.text().await.unwrap();
     assert!(text.contains("POST /v1/chat/completions"), "{text}");
 }
+
+#[tokio::test]
+async fn absurd_sizes_are_bounded() {
+    let mock = MockServer::start().await.unwrap();
+    let auth = [("authorization", "Bearer k")];
+    let mut body = hello();
+    body["n"] = json!(1_000_000_000_000u64);
+    let (status, _, text) = post_with(&mock, &body, &auth).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("/n") && text.contains("at most 128"), "{text}");
+
+    let mut body = hello();
+    body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "big", "schema":
+        {"type": "object", "required": ["xs", "s"], "properties": {
+            "xs": {"type": "array", "minItems": 1_000_000_000_000u64, "items": {"type": "integer"}},
+            "s": {"type": "string", "minLength": 1_000_000_000_000u64}}}}});
+    let started = Instant::now();
+    let (status, _, text) = post_with(&mock, &body, &auth).await;
+    assert_eq!(status, 200);
+    assert!(text.len() < 1_000_000, "{} bytes", text.len());
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
