@@ -99,6 +99,14 @@ impl ClientHooks<Transport> for generated::Client {
         if !response.status().is_success() {
             return Ok(response);
         }
+        // A declared length within the limit is all hyper will read: hand the
+        // response over as it is, without a copy.
+        if response
+            .content_length()
+            .is_some_and(|len| len <= t.shared.max_body_bytes as u64)
+        {
+            return Ok(response);
+        }
         // progenitor reads success bodies without a limit; read it here, under
         // the limit, and hand progenitor the buffered copy.
         let mut parts = http::Response::new(());

@@ -112,6 +112,9 @@ impl Loopback {
                     return;
                 };
                 conns.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Replies are written in several writes; without NODELAY,
+                // Nagle plus delayed ACKs add ~40 ms to every exchange.
+                let _ = socket.set_nodelay(true);
                 let (reqs, handler) = (reqs.clone(), handler.clone());
                 tokio::spawn(async move {
                     let _ = serve(socket, reqs, handler).await;
