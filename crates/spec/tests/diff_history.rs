@@ -3,25 +3,13 @@
 //! codes, fields). Needs `../shared` (CI has it); without it the history
 //! tests print why they skipped. The golden JSON test needs nothing.
 
+mod common;
+
+use common::{upstream_dir, NEWEST};
 use std::path::{Path, PathBuf};
 
 use maverick_spec::diff::{diff, Change, ChangeKind, Class, Diff};
 use serde_json::{json, Value};
-
-const NEWEST: &str = "2026-01-16_ef7ca0ed.json";
-
-fn upstream_dir(what: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream/llama-4-maverick");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIPPED {what}: {} is absent (a clone without ../shared); CI has it",
-            dir.display()
-        );
-        None
-    }
-}
 
 fn read(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -3,25 +3,13 @@
 //! error naming a JSON pointer. Needs `../shared` (CI has it); without it
 //! these tests print why they skipped.
 
+mod common;
+
+use common::{upstream_dir, NEWEST};
 use std::panic;
 use std::path::PathBuf;
 
 use serde_json::Value;
-
-const NEWEST: &str = "2026-01-16_ef7ca0ed.json";
-
-fn upstream_dir(what: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream/llama-4-maverick");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIPPED {what}: {} is absent (a clone without ../shared); CI has it",
-            dir.display()
-        );
-        None
-    }
-}
 
 fn read(path: &std::path::Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
