@@ -58,7 +58,7 @@ fn main() {
         let url = format!("{}/v1/chat/completions", server.base_url);
         let body = ChatRequest::user_prompt("Say something.").max_tokens(80).model("meta-llama/llama-4-maverick");
         // The baseline is a typed call too: it serialises the same typed request each time.
-        let wire = Arc::new(body.wire().clone());
+        let wire = Arc::new(body.wire().expect("the request builds").clone());
 
         for concurrency in [1usize, 32] {
             let (mut best_bare, mut best_ours) = (0f64, 0f64);

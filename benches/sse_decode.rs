@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use maverick::__fuzz::SseDecoder;
-use maverick::ChatChunk;
+use maverick::types::ChatCompletionChunk;
 
 const CHUNKS: usize = 100_000;
 /// Network reads arrive in pieces; 16 KiB is a typical socket read.
@@ -37,8 +37,8 @@ fn decoder(input: &[u8]) -> usize {
             if ev.data == b"[DONE]" {
                 break;
             }
-            let chunk: ChatChunk = serde_json::from_slice(ev.data).expect("valid chunk");
-            n += black_box(chunk).choices.len();
+            let chunk: ChatCompletionChunk = serde_json::from_slice(ev.data).expect("valid chunk");
+            n += black_box(chunk).choices.map_or(0, |c| c.len());
         }
     }
     d.finish().expect("complete stream");
@@ -55,8 +55,8 @@ fn baseline(input: &[u8]) -> usize {
         if data == b"[DONE]" {
             break;
         }
-        let chunk: ChatChunk = serde_json::from_slice(data).expect("valid chunk");
-        n += black_box(chunk).choices.len();
+        let chunk: ChatCompletionChunk = serde_json::from_slice(data).expect("valid chunk");
+        n += black_box(chunk).choices.map_or(0, |c| c.len());
     }
     n
 }

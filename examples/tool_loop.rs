@@ -83,7 +83,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("rounds: {}, completed: {}", outcome.rounds, outcome.completed);
     for message in &outcome.messages {
-        println!("  {}", serde_json::to_string(&message.clone().into_inner())?);
+        println!("  {}", serde_json::to_string(&message.clone().into_inner()?)?);
     }
     match outcome.response.text() {
         Some(text) if outcome.completed => println!("answer: {text}"),

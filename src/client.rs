@@ -1,13 +1,13 @@
 //! The client users hold: configuration resolved once, one method per way of
 //! calling the API.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::ClientBuilder;
 use crate::error::{ApiError, Error, TimeoutKind};
-use crate::generated::{self, OPERATION_PATH};
+use crate::generated::OPERATION_PATH;
 use crate::request::ChatRequest;
 use crate::response::{ChatResponse, ResponseMeta};
 use crate::retry::RetryPolicy;
@@ -175,6 +175,10 @@ impl Client {
         &self.inner.base_url
     }
 
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
     }
@@ -223,71 +227,93 @@ impl Client {
         let wire = request.into_wire(&self.inner.model, false)?;
         let call = self.call_context(&options)?;
         let timeout = options.timeout.unwrap_or(self.inner.shared.request_timeout);
-        // A generated client per call carries the call's context into the
-        // hooks; it costs a String and two Arc clones.
-        let generated = generated::Client::new_with_client(
-            &self.inner.generated_base,
-            self.inner.http.clone(),
-            self.transport(call.clone()),
-        );
+        let req = self.http_request(&wire, false, &call, Some(timeout))?;
         let span = tracing::debug_span!("maverick.chat", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
         let started = std::time::Instant::now();
         tracing::trace!(parent: &span, request = ?wire, "request body");
-        let result = tracing::Instrument::instrument(generated.create_chat_completion(&wire), span.clone()).await;
-        let latency_ms = started.elapsed().as_millis() as u64;
-        match result {
-            Ok(value) => {
-                let meta = ResponseMeta::from_headers(
-                    value.status().as_u16(),
-                    value.headers(),
-                    call.request_id.clone(),
-                    call.attempts(),
-                );
-                tracing::debug!(parent: &span, status = meta.status, attempts = meta.attempts, latency_ms, inference_id = ?meta.inference_id, "chat completed");
-                let completion = value.into_inner();
-                tracing::trace!(parent: &span, response = ?completion, "response body");
-                Ok(ChatResponse { completion, meta })
+        let result = tracing::Instrument::instrument(self.complete(req, &call, timeout), span.clone()).await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &result {
+            Ok(r) => {
+                tracing::debug!(parent: &span, status = r.meta.status, attempts = r.meta.attempts, latency_ms, inference_id = ?r.meta.inference_id, "chat completed");
+                tracing::trace!(parent: &span, response = ?r.completion, "response body");
             }
-            Err(e) => {
-                let err = self.map_error(e, &call, timeout).await;
+            Err(err) => {
                 tracing::debug!(parent: &span, status = ?err.status(), attempts = call.attempts(), latency_ms, error = %err, "chat failed");
-                Err(err)
             }
         }
+        result
     }
 
-    async fn map_error(&self, e: progenitor_client::Error<()>, call: &CallContext, timeout: Duration) -> Error {
-        use progenitor_client::Error as G;
-        let request_id = call.request_id.clone();
-        match e {
-            G::UnexpectedResponse(resp) => api_error_from_response(resp, call, self.inner.shared.max_body_bytes).await,
-            G::InvalidResponsePayload(body, err) => {
-                let status = call.status.load(Ordering::Relaxed) as u16;
-                let oversized = call.oversized.load(Ordering::Relaxed);
-                if oversized > 0 {
-                    return Error::Decode {
-                        what: "completion",
-                        status,
-                        request_id,
-                        message: format!(
-                            "the body exceeds the {} byte limit (at least {oversized} bytes); raise it with Client::builder().max_body_bytes(..)",
-                            self.inner.shared.max_body_bytes
-                        ),
-                        snippet: String::new(),
-                    };
-                }
-                // Some gateways answer 200 with an error object.
-                if let Some(api) = ApiError::from_success_body(status, &body, request_id.clone()) {
-                    return Error::Api(Box::new(api));
-                }
-                decode_error("completion", status, &request_id, &body, &err.to_string())
+    /// The request both `chat` and `chat_stream` send: the body, the
+    /// content headers, then what every attempt carries (key, request id,
+    /// timeout).
+    pub(crate) fn http_request(
+        &self,
+        wire: &crate::generated::types::ChatCompletionRequest,
+        stream: bool,
+        call: &Arc<CallContext>,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Request, Error> {
+        use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+        let body = serde_json::to_vec(wire).map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
+        let url = reqwest::Url::parse(&self.endpoint()).map_err(|e| Error::config(format!("bad endpoint URL: {e}")))?;
+        let mut req = reqwest::Request::new(reqwest::Method::POST, url);
+        let accept = match stream {
+            true => HeaderValue::from_static("text/event-stream"),
+            false => HeaderValue::from_static("application/json"),
+        };
+        req.headers_mut().insert(ACCEPT, accept);
+        req.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *req.body_mut() = Some(body.into());
+        self.transport(call.clone()).prepare(&mut req, timeout);
+        Ok(req)
+    }
+
+    /// Sends a non-streaming request (with retries) and decodes the answer
+    /// straight from the body bytes, which the response keeps for
+    /// [`ChatResponse::raw`].
+    async fn complete(
+        &self,
+        req: reqwest::Request,
+        call: &CallContext,
+        timeout: Duration,
+    ) -> Result<ChatResponse, Error> {
+        let shared = &self.inner.shared;
+        let limit = shared.max_body_bytes;
+        let resp = crate::retry::execute(self.http(), req, &shared.retry, call.max_retries, &call.attempts)
+            .await
+            .map_err(|e| self.transport_error(e, call, timeout))?;
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            return Err(api_error_from_response(resp, call, limit).await);
+        }
+        let meta = ResponseMeta::from_headers(status, resp.headers(), call.request_id.clone(), call.attempts());
+        let body = match crate::body::read_limited(resp, limit).await {
+            Ok(body) => body,
+            Err(crate::body::BodyError::TooLarge(seen)) => {
+                return Err(Error::Decode {
+                    what: "completion",
+                    status,
+                    request_id: call.request_id.clone(),
+                    message: format!(
+                        "the body exceeds the {limit} byte limit (at least {seen} bytes); raise it with Client::builder().max_body_bytes(..)"
+                    ),
+                    snippet: String::new(),
+                })
             }
-            G::CommunicationError(err) | G::ResponseBodyError(err) => self.transport_error(err, call, timeout),
-            G::InvalidRequest(msg) | G::Custom(msg) => Error::config(msg),
-            other => Error::Stream {
-                request_id,
-                message: other.to_string(),
-            },
+            Err(crate::body::BodyError::Transport(e)) => return Err(self.transport_error(e, call, timeout)),
+        };
+        match serde_json::from_slice(&body) {
+            Ok(completion) => Ok(ChatResponse::received(completion, meta, body)),
+            // Some gateways answer 200 with an error object.
+            Err(e) => Err(
+                match ApiError::from_success_body(status, &body, call.request_id.clone()) {
+                    Some(api) => Error::Api(Box::new(api)),
+                    None => decode_error("completion", status, &call.request_id, &body, &e.to_string()),
+                },
+            ),
         }
     }
 

@@ -26,7 +26,9 @@
 mod body;
 mod client;
 mod config;
+mod construct;
 mod error;
+mod fields;
 mod generated;
 mod message;
 mod request;

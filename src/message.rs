@@ -4,118 +4,109 @@ use std::path::Path;
 
 use base64::Engine as _;
 
+use serde_json::json;
+
+use crate::construct::{from_json, Refused};
 use crate::error::Error;
+use crate::fields::Field;
 use crate::generated::types as t;
 
 /// Largest image accepted for inlining as a data URL (20 MiB).
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 
 /// One message of a conversation.
+///
+/// Built from JSON into the generated type (see `construct.rs`), so a spec
+/// release that adds a property to a message costs nothing here.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Message(pub(crate) t::ChatMessage);
+pub struct Message(pub(crate) Result<t::ChatMessage, Refused>);
 
 impl Message {
+    fn build<M: serde::de::DeserializeOwned>(
+        what: &'static str,
+        json: serde_json::Value,
+        wrap: fn(M) -> t::ChatMessage,
+    ) -> Self {
+        Message(from_json(what, json).map(wrap))
+    }
+
     /// Instructions that frame the whole conversation.
     pub fn system(text: impl Into<String>) -> Self {
-        Message(t::ChatMessage::SystemMessage(t::SystemMessage {
-            content: t::SystemMessageContent::String(text.into()),
-            name: None,
-            role: t::SystemMessageRole::System,
-        }))
+        let json = json!({"role": "system", "content": text.into()});
+        Self::build("messages[].system", json, t::ChatMessage::SystemMessage)
     }
 
     /// Developer instructions (the newer name for system prompts).
     pub fn developer(text: impl Into<String>) -> Self {
-        Message(t::ChatMessage::DeveloperMessage(t::DeveloperMessage {
-            content: t::DeveloperMessageContent::String(text.into()),
-            name: None,
-            role: t::DeveloperMessageRole::Developer,
-        }))
+        let json = json!({"role": "developer", "content": text.into()});
+        Self::build("messages[].developer", json, t::ChatMessage::DeveloperMessage)
     }
 
     /// A user turn with plain text.
     pub fn user(text: impl Into<String>) -> Self {
-        Message(t::ChatMessage::UserMessage(t::UserMessage {
-            content: t::UserMessageContent::String(text.into()),
-            name: None,
-            role: t::UserMessageRole::User,
-        }))
+        let json = json!({"role": "user", "content": text.into()});
+        Self::build("messages[].user", json, t::ChatMessage::UserMessage)
     }
 
     /// A user turn mixing text and images.
     pub fn user_parts(parts: impl IntoIterator<Item = ContentPart>) -> Self {
-        Message(t::ChatMessage::UserMessage(t::UserMessage {
-            content: t::UserMessageContent::Array(parts.into_iter().map(|p| p.0).collect()),
-            name: None,
-            role: t::UserMessageRole::User,
-        }))
+        let parts: Vec<serde_json::Value> = parts.into_iter().map(|p| p.0).collect();
+        let json = json!({"role": "user", "content": parts});
+        Self::build("messages[].user", json, t::ChatMessage::UserMessage)
     }
 
     /// A previous assistant reply, to continue a conversation.
     pub fn assistant(text: impl Into<String>) -> Self {
-        Message(t::ChatMessage::AssistantMessage(t::AssistantMessage {
-            content: Some(t::AssistantMessageContent::String(text.into())),
-            name: None,
-            refusal: None,
-            role: t::AssistantMessageRole::Assistant,
-            tool_calls: Vec::new(),
-        }))
+        let json = json!({"role": "assistant", "content": text.into()});
+        Self::build("messages[].assistant", json, t::ChatMessage::AssistantMessage)
     }
 
     /// An assistant turn that called tools, as the model sent it: the tool
     /// results that follow must answer these calls by id.
     pub fn assistant_tool_calls(content: Option<String>, calls: impl IntoIterator<Item = crate::ToolCallRef>) -> Self {
-        Message(t::ChatMessage::AssistantMessage(t::AssistantMessage {
-            content: content.map(t::AssistantMessageContent::String),
-            name: None,
-            refusal: None,
-            role: t::AssistantMessageRole::Assistant,
-            tool_calls: calls
-                .into_iter()
-                .map(|c| t::MessageToolCall {
-                    id: c.id,
-                    type_: t::MessageToolCallType::Function,
-                    function: t::MessageToolCallFunction {
-                        name: c.name,
-                        arguments: c.arguments,
-                    },
-                })
-                .collect(),
-        }))
+        let calls: Vec<serde_json::Value> = calls
+            .into_iter()
+            .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+            .collect();
+        let mut json = json!({"role": "assistant", "tool_calls": calls});
+        if let Some(content) = content {
+            json["content"] = content.into();
+        }
+        Self::build("messages[].assistant", json, t::ChatMessage::AssistantMessage)
     }
 
     /// The result of a tool call, answering `tool_call_id`.
     pub fn tool(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
-        Message(t::ChatMessage::ToolMessage(t::ToolMessage {
-            content: content.into(),
-            name: None,
-            role: t::ToolMessageRole::Tool,
-            tool_call_id: tool_call_id.into(),
-        }))
+        let json = json!({"role": "tool", "tool_call_id": tool_call_id.into(), "content": content.into()});
+        Self::build("messages[].tool", json, t::ChatMessage::ToolMessage)
     }
 
     /// Sets the participant name (`name`), where the role has one.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        let name = Some(name.into());
-        match &mut self.0 {
-            t::ChatMessage::SystemMessage(m) => m.name = name,
-            t::ChatMessage::DeveloperMessage(m) => m.name = name,
-            t::ChatMessage::UserMessage(m) => m.name = name,
-            t::ChatMessage::AssistantMessage(m) => m.name = name,
-            t::ChatMessage::ToolMessage(m) => m.name = name,
+        let name = name.into();
+        if let Ok(message) = &mut self.0 {
+            match message {
+                t::ChatMessage::SystemMessage(m) => m.name.put(name),
+                t::ChatMessage::DeveloperMessage(m) => m.name.put(name),
+                t::ChatMessage::UserMessage(m) => m.name.put(name),
+                t::ChatMessage::AssistantMessage(m) => m.name.put(name),
+                t::ChatMessage::ToolMessage(m) => m.name.put(name),
+            }
         }
         self
     }
 
     /// The generated wire type, for fields this wrapper does not cover.
-    pub fn into_inner(self) -> t::ChatMessage {
-        self.0
+    /// Fails only when the generated types refused the message (a spec
+    /// change the wrapper does not cover); the error says so.
+    pub fn into_inner(self) -> Result<t::ChatMessage, Error> {
+        self.0.map_err(Refused::into_error)
     }
 }
 
 impl From<t::ChatMessage> for Message {
     fn from(m: t::ChatMessage) -> Self {
-        Message(m)
+        Message(Ok(m))
     }
 }
 
@@ -128,24 +119,20 @@ pub enum ImageDetail {
     Auto,
 }
 
-/// A part of a user message: text or an image.
+/// A part of a user message: text or an image. Held as JSON until the
+/// message is built, where the generated type checks it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContentPart(pub(crate) t::UserContentPart);
+pub struct ContentPart(pub(crate) serde_json::Value);
 
 impl ContentPart {
     /// A text part.
     pub fn text(text: impl Into<String>) -> Self {
-        ContentPart(t::UserContentPart::Text { text: text.into() })
+        ContentPart(json!({"type": "text", "text": text.into()}))
     }
 
     /// An image the server fetches (or a `data:` URL you built yourself).
     pub fn image_url(url: impl Into<String>) -> Self {
-        ContentPart(t::UserContentPart::ImageUrl {
-            image_url: t::UserContentPartImageUrl {
-                url: url.into(),
-                detail: None,
-            },
-        })
+        ContentPart(json!({"type": "image_url", "image_url": {"url": url.into()}}))
     }
 
     /// An image from memory, sent inline as a base64 data URL. The type is
@@ -193,12 +180,13 @@ impl ContentPart {
 
     /// Sets how closely the model looks at an image part.
     pub fn detail(mut self, detail: ImageDetail) -> Self {
-        if let t::UserContentPart::ImageUrl { image_url } = &mut self.0 {
-            image_url.detail = Some(match detail {
-                ImageDetail::Low => t::UserContentPartImageUrlDetail::Low,
-                ImageDetail::High => t::UserContentPartImageUrlDetail::High,
-                ImageDetail::Auto => t::UserContentPartImageUrlDetail::Auto,
-            });
+        if let Some(image_url) = self.0.get_mut("image_url").and_then(|v| v.as_object_mut()) {
+            let detail = match detail {
+                ImageDetail::Low => "low",
+                ImageDetail::High => "high",
+                ImageDetail::Auto => "auto",
+            };
+            image_url.insert("detail".into(), detail.into());
         }
         self
     }
@@ -239,7 +227,10 @@ mod tests {
         let ok = ContentPart::image_bytes(b"\x89PNG\r\n\x1a\nabc")
             .unwrap()
             .detail(ImageDetail::Low);
-        let json = serde_json::to_value(&ok.0).unwrap();
+        let json = ok.0.clone();
+        let built = Message::user_parts([ok]).into_inner().unwrap();
+        let sent = serde_json::to_value(built).unwrap();
+        assert_eq!(sent["content"][0], json, "the generated type keeps every field");
         assert_eq!(json["image_url"]["url"], "data:image/png;base64,iVBORw0KGgphYmM=");
         assert_eq!(json["image_url"]["detail"], "low");
     }

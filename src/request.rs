@@ -6,14 +6,20 @@
 
 use std::num::NonZeroU64;
 
+use crate::construct::{from_json, Refused};
 use crate::error::Error;
+use crate::fields::{self, Field, List};
 use crate::generated::{types as t, REQUEST_BOUNDS};
 use crate::message::Message;
 
 /// A chat completion request. Model defaults to the client's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
-    pub(crate) wire: t::ChatCompletionRequest,
+    /// Built from JSON (see `construct.rs`); a refusal is reported when
+    /// the request is validated.
+    pub(crate) wire: Result<t::ChatCompletionRequest, Refused>,
+    /// Whether the caller chose a model; otherwise the client's applies.
+    model_set: bool,
     /// First setter argument that could not be represented (e.g. `n(0)`);
     /// reported when the request is sent or validated, never dropped.
     problem: Option<(String, String, String)>,
@@ -44,34 +50,18 @@ impl ChatRequest {
     /// shorthands [`system`](Self::system) and [`user`](Self::user).
     pub fn new() -> Self {
         ChatRequest {
-            wire: t::ChatCompletionRequest {
-                frequency_penalty: None,
-                logit_bias: None,
-                logprobs: None,
-                max_completion_tokens: None,
-                max_tokens: None,
-                messages: Vec::new(),
-                min_p: None,
-                model: String::new(),
-                n: None,
-                parallel_tool_calls: None,
-                prediction: None,
-                presence_penalty: None,
-                repetition_penalty: None,
-                response_format: None,
-                seed: None,
-                stop: None,
-                stream: false,
-                stream_options: None,
-                temperature: None,
-                tool_choice: None,
-                tools: Vec::new(),
-                top_k: None,
-                top_logprobs: None,
-                top_p: None,
-            },
+            wire: from_json("request", serde_json::json!({"messages": [], "model": ""})),
+            model_set: false,
             problem: None,
         }
+    }
+
+    /// Applies `change` to the generated request, if it was built.
+    fn with(mut self, change: impl FnOnce(&mut t::ChatCompletionRequest)) -> Self {
+        if let Ok(wire) = &mut self.wire {
+            change(wire);
+        }
+        self
     }
 
     /// A request with one user message: the common case.
@@ -84,22 +74,31 @@ impl ChatRequest {
             .get_or_insert_with(|| (field.into(), value.to_string(), expected.into()));
     }
 
+    fn refused(&mut self, refused: Refused) {
+        self.problem.get_or_insert_with(|| refused.into_parts());
+    }
+
     /// Overrides the client's model for this request.
     pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.wire.model = model.into();
-        self
+        self.model_set = true;
+        let model = model.into();
+        self.with(|w| w.model.put(model))
     }
 
     /// Appends a message.
     pub fn message(mut self, message: Message) -> Self {
-        self.wire.messages.push(message.0);
-        self
+        match message.0 {
+            Ok(m) => self.with(|w| w.messages.items_mut().push(m)),
+            Err(refused) => {
+                self.refused(refused);
+                self
+            }
+        }
     }
 
     /// Appends messages.
-    pub fn messages(mut self, messages: impl IntoIterator<Item = Message>) -> Self {
-        self.wire.messages.extend(messages.into_iter().map(|m| m.0));
-        self
+    pub fn messages(self, messages: impl IntoIterator<Item = Message>) -> Self {
+        messages.into_iter().fold(self, Self::message)
     }
 
     /// Appends a system message.
@@ -120,7 +119,7 @@ impl ChatRequest {
     /// Upper bound on generated tokens.
     pub fn max_tokens(mut self, tokens: u32) -> Self {
         match NonZeroU64::new(tokens.into()) {
-            Some(v) => self.wire.max_tokens = Some(v),
+            Some(v) => self = self.with(|w| w.max_tokens = Some(v)),
             None => self.note("max_tokens", tokens, "it must be at least 1"),
         }
         self
@@ -129,40 +128,36 @@ impl ChatRequest {
     /// Upper bound on generated tokens, newer name; some hosts want this one.
     pub fn max_completion_tokens(mut self, tokens: u32) -> Self {
         match NonZeroU64::new(tokens.into()) {
-            Some(v) => self.wire.max_completion_tokens = Some(v),
+            Some(v) => self = self.with(|w| w.max_completion_tokens = Some(v)),
             None => self.note("max_completion_tokens", tokens, "it must be at least 1"),
         }
         self
     }
 
     /// Sampling temperature.
-    pub fn temperature(mut self, value: f64) -> Self {
-        self.wire.temperature = Some(value);
-        self
+    pub fn temperature(self, value: f64) -> Self {
+        self.with(|w| w.temperature = Some(value))
     }
 
     /// Nucleus sampling mass.
-    pub fn top_p(mut self, value: f64) -> Self {
-        self.wire.top_p = Some(value);
-        self
+    pub fn top_p(self, value: f64) -> Self {
+        self.with(|w| w.top_p = Some(value))
     }
 
     /// Top-k sampling.
-    pub fn top_k(mut self, value: u32) -> Self {
-        self.wire.top_k = Some(value.into());
-        self
+    pub fn top_k(self, value: u32) -> Self {
+        self.with(|w| w.top_k = Some(value.into()))
     }
 
     /// Min-p sampling.
-    pub fn min_p(mut self, value: f64) -> Self {
-        self.wire.min_p = Some(value);
-        self
+    pub fn min_p(self, value: f64) -> Self {
+        self.with(|w| w.min_p = Some(value))
     }
 
     /// Number of choices to generate.
     pub fn n(mut self, n: u32) -> Self {
         match NonZeroU64::new(n.into()) {
-            Some(v) => self.wire.n = Some(v),
+            Some(v) => self = self.with(|w| w.n = Some(v)),
             None => self.note("n", n, "it must be at least 1"),
         }
         self
@@ -170,134 +165,154 @@ impl ChatRequest {
 
     /// Adds a stop sequence (repeatable).
     pub fn stop(mut self, sequence: impl Into<String>) -> Self {
-        let s = sequence.into();
-        self.wire.stop = Some(match self.wire.stop.take() {
-            None => t::StopSequences::Array(vec![s]),
-            Some(t::StopSequences::String(first)) => t::StopSequences::Array(vec![first, s]),
-            Some(t::StopSequences::Array(mut all)) => {
-                all.push(s);
-                t::StopSequences::Array(all)
+        let mut all: Vec<serde_json::Value> = match self.wire.as_ref().map(|w| serde_json::to_value(&w.stop)) {
+            Ok(Ok(serde_json::Value::Array(all))) => all,
+            Ok(Ok(serde_json::Value::String(first))) => vec![first.into()],
+            _ => Vec::new(),
+        };
+        all.push(sequence.into().into());
+        match from_json("stop", all.into()) {
+            Ok(stop) => self.with(|w| w.stop = Some(stop)),
+            Err(refused) => {
+                self.refused(refused);
+                self
             }
-        });
-        self
+        }
     }
 
     /// Seed for reproducible sampling.
     pub fn seed(mut self, seed: u64) -> Self {
         match NonZeroU64::new(seed) {
-            Some(v) => self.wire.seed = Some(v),
+            Some(v) => self = self.with(|w| w.seed = Some(v)),
             None => self.note("seed", seed, "it must be at least 1"),
         }
         self
     }
 
     /// Penalises tokens by how often they appeared.
-    pub fn frequency_penalty(mut self, value: f64) -> Self {
-        self.wire.frequency_penalty = Some(value);
-        self
+    pub fn frequency_penalty(self, value: f64) -> Self {
+        self.with(|w| w.frequency_penalty = Some(value))
     }
 
     /// Penalises tokens that appeared at all.
-    pub fn presence_penalty(mut self, value: f64) -> Self {
-        self.wire.presence_penalty = Some(value);
-        self
+    pub fn presence_penalty(self, value: f64) -> Self {
+        self.with(|w| w.presence_penalty = Some(value))
     }
 
     /// Repetition penalty (llama.cpp / vLLM style).
-    pub fn repetition_penalty(mut self, value: f64) -> Self {
-        self.wire.repetition_penalty = Some(value);
-        self
+    pub fn repetition_penalty(self, value: f64) -> Self {
+        self.with(|w| w.repetition_penalty = Some(value))
     }
 
     /// Biases a token id by `bias` (repeatable).
-    pub fn logit_bias(mut self, token_id: u32, bias: f64) -> Self {
-        self.wire
-            .logit_bias
-            .get_or_insert_with(Default::default)
-            .insert(token_id.to_string(), bias);
-        self
+    pub fn logit_bias(self, token_id: u32, bias: f64) -> Self {
+        self.with(|w| {
+            w.logit_bias
+                .get_or_insert_with(Default::default)
+                .insert(token_id.to_string(), bias);
+        })
     }
 
     /// Returns log probabilities of the output tokens.
-    pub fn logprobs(mut self, enabled: bool) -> Self {
-        self.wire.logprobs = Some(enabled);
-        self
+    pub fn logprobs(self, enabled: bool) -> Self {
+        self.with(|w| w.logprobs = Some(enabled))
     }
 
     /// How many alternatives per token to report with `logprobs`.
-    pub fn top_logprobs(mut self, count: u32) -> Self {
-        self.wire.top_logprobs = Some(count.into());
-        self
+    pub fn top_logprobs(self, count: u32) -> Self {
+        self.with(|w| w.top_logprobs = Some(count.into()))
     }
 
     /// Lets the model call several tools in one turn.
-    pub fn parallel_tool_calls(mut self, enabled: bool) -> Self {
-        self.wire.parallel_tool_calls = Some(enabled);
-        self
+    pub fn parallel_tool_calls(self, enabled: bool) -> Self {
+        self.with(|w| w.parallel_tool_calls = Some(enabled))
     }
 
     /// Declares a function tool with a JSON Schema for its arguments.
     /// [`Tool::function`](crate::Tool::function) derives the schema from a Rust type.
     pub fn tool(mut self, tool: crate::Tool) -> Self {
-        self.wire.tools.push(tool.0);
-        self
+        match tool.wire {
+            Ok(tool) => self.with(|w| w.tools.items_mut().push(tool)),
+            Err(refused) => {
+                self.refused(refused);
+                self
+            }
+        }
+    }
+
+    /// Sets a generated option from the JSON the API documents for it.
+    fn set_json<T: serde::de::DeserializeOwned>(
+        mut self,
+        what: &'static str,
+        json: serde_json::Value,
+        set: impl FnOnce(&mut t::ChatCompletionRequest, T),
+    ) -> Self {
+        match from_json(what, json) {
+            Ok(value) => self.with(|w| set(w, value)),
+            Err(refused) => {
+                self.refused(refused);
+                self
+            }
+        }
     }
 
     /// Which tool the model must call, if any.
-    pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
-        self.wire.tool_choice = Some(match choice {
-            ToolChoice::Auto => t::ToolChoice::String(t::ToolChoiceString::Auto),
-            ToolChoice::None => t::ToolChoice::String(t::ToolChoiceString::None),
-            ToolChoice::Required => t::ToolChoice::String(t::ToolChoiceString::Required),
-            ToolChoice::Function(name) => t::ToolChoice::Object {
-                function: t::ToolChoiceObjectFunction { name },
-                type_: t::ToolChoiceObjectType::Function,
-            },
-        });
-        self
+    pub fn tool_choice(self, choice: ToolChoice) -> Self {
+        let json = match choice {
+            ToolChoice::Auto => "auto".into(),
+            ToolChoice::None => "none".into(),
+            ToolChoice::Required => "required".into(),
+            ToolChoice::Function(name) => serde_json::json!({"type": "function", "function": {"name": name}}),
+        };
+        self.set_json("tool_choice", json, |w, v| w.tool_choice = Some(v))
     }
 
     /// Asks for any valid JSON object as the answer.
-    pub fn json_object(mut self) -> Self {
-        self.wire.response_format = Some(t::ResponseFormat::JsonObject);
-        self
+    pub fn json_object(self) -> Self {
+        let json = serde_json::json!({"type": "json_object"});
+        self.set_json("response_format", json, |w, v| w.response_format = Some(v))
     }
 
     /// Asks for JSON matching `schema`; see also
     /// [`Client::chat_structured`](crate::Client::chat_structured).
     pub fn json_schema(mut self, name: impl Into<String>, schema: serde_json::Value, strict: bool) -> Self {
-        match schema {
-            serde_json::Value::Object(schema) => {
-                self.wire.response_format = Some(t::ResponseFormat::JsonSchema {
-                    description: None,
-                    name: name.into(),
-                    schema,
-                    strict: Some(strict),
-                });
-            }
-            other => self.note(
+        if !schema.is_object() {
+            self.note(
                 "response_format.json_schema.schema",
-                other,
+                schema,
                 "it must be a JSON object (a JSON Schema)",
-            ),
+            );
+            return self;
         }
-        self
+        let json = serde_json::json!({"type": "json_schema", "json_schema": {"name": name.into(), "schema": schema, "strict": strict}});
+        self.set_json("response_format", json, |w, v| w.response_format = Some(v))
     }
 
     /// Asks streams to end with a usage chunk.
-    pub fn include_usage(mut self, enabled: bool) -> Self {
-        self.wire.stream_options = Some(t::StreamOptions { include_usage: enabled });
-        self
+    pub fn include_usage(self, enabled: bool) -> Self {
+        let json = serde_json::json!({"include_usage": enabled});
+        self.set_json("stream_options", json, |w, v| w.stream_options = Some(v))
     }
 
     /// The generated wire type, for fields this wrapper does not cover.
-    pub fn wire_mut(&mut self) -> &mut t::ChatCompletionRequest {
-        &mut self.wire
+    /// Fails only when the generated types refused what the wrapper built
+    /// (a spec change it does not cover).
+    pub fn wire_mut(&mut self) -> Result<&mut t::ChatCompletionRequest, Error> {
+        self.wire.as_mut().map_err(|r| r.clone().into_error())
     }
 
-    /// The request as it will be serialised (model still empty if unset).
-    pub fn wire(&self) -> &t::ChatCompletionRequest {
-        &self.wire
+    /// The request as it will be serialised (model empty until set; the
+    /// client's model fills it when sent).
+    pub fn wire(&self) -> Result<&t::ChatCompletionRequest, Error> {
+        self.wire.as_ref().map_err(|r| r.clone().into_error())
+    }
+
+    /// The messages of the request, for a transcript.
+    pub(crate) fn messages_sent(&self) -> Vec<Message> {
+        match &self.wire {
+            Ok(w) => w.messages.items().iter().cloned().map(Message::from).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Checks the request against the spec's bounds without sending it.
@@ -305,8 +320,8 @@ impl ChatRequest {
         if let Some((field, value, expected)) = &self.problem {
             return Err(Error::invalid(field.clone(), value, expected.clone()));
         }
-        let w = &self.wire;
-        if w.messages.is_empty() {
+        let w = self.wire()?;
+        if w.messages.items().is_empty() {
             return Err(Error::invalid("messages", "empty", "at least one message is required"));
         }
         let int = |v: Option<i64>| v.map(|v| v as f64);
@@ -339,11 +354,12 @@ impl ChatRequest {
     /// Fills the model and checks the request; `stream` is set by the caller.
     pub(crate) fn into_wire(self, default_model: &str, stream: bool) -> Result<t::ChatCompletionRequest, Error> {
         self.validate()?;
-        let mut wire = self.wire;
-        if wire.model.trim().is_empty() {
-            wire.model = default_model.to_string();
+        let mut wire = self.wire.map_err(Refused::into_error)?;
+        let unset = fields::text(&wire.model).is_none_or(|m| m.trim().is_empty());
+        if !self.model_set || unset {
+            wire.model.put(default_model.to_string());
         }
-        wire.stream = stream;
+        wire.stream.put(stream);
         if !stream {
             wire.stream_options = None;
         }
@@ -353,7 +369,12 @@ impl ChatRequest {
 
 impl From<t::ChatCompletionRequest> for ChatRequest {
     fn from(wire: t::ChatCompletionRequest) -> Self {
-        ChatRequest { wire, problem: None }
+        let model_set = fields::text(&wire.model).is_some_and(|m| !m.trim().is_empty());
+        ChatRequest {
+            wire: Ok(wire),
+            model_set,
+            problem: None,
+        }
     }
 }
 
@@ -371,7 +392,7 @@ fn check_bound(spec_field: &str, shown: &str, value: f64) -> Result<(), Error> {
             (Some(lo), Some(hi)) => format!("it must be between {lo} and {hi} (inclusive)"),
             (Some(lo), None) => format!("it must be at least {lo}"),
             (None, Some(hi)) => format!("it must be at most {hi}"),
-            (None, None) => unreachable!("a bound without limits is never flagged"),
+            (None, None) => return Ok(()),
         };
         return Err(Error::invalid(shown, value, expected));
     }

@@ -1,7 +1,9 @@
 //! What a call returns: the typed completion plus what the headers said.
 
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
+use crate::fields::{self, Field, List};
 use crate::generated::types as t;
 
 /// Facts about the HTTP exchange that the body does not carry.
@@ -86,21 +88,56 @@ pub struct ChatResponse {
     pub completion: t::ChatCompletionResponse,
     /// Status and provider headers.
     pub meta: ResponseMeta,
+    /// The body exactly as the server sent it; none when assembled from a
+    /// stream.
+    raw: Option<Bytes>,
 }
 
 impl ChatResponse {
+    pub(crate) fn received(completion: t::ChatCompletionResponse, meta: ResponseMeta, raw: Bytes) -> Self {
+        ChatResponse {
+            completion,
+            meta,
+            raw: Some(raw),
+        }
+    }
+
+    pub(crate) fn assembled(completion: t::ChatCompletionResponse) -> Self {
+        ChatResponse {
+            completion,
+            meta: ResponseMeta::default(),
+            raw: None,
+        }
+    }
+
+    /// The JSON text the server sent, with every field the spec does not
+    /// name (`reasoning_content`, `timings`, `x_groq`, ...). Kept, not
+    /// parsed twice: the typed decode reads the same bytes. `None` for a
+    /// response assembled from a stream (each [`ChatChunk`](crate::ChatChunk)
+    /// has its own `raw`).
+    pub fn raw(&self) -> Option<&str> {
+        std::str::from_utf8(self.raw.as_deref()?).ok()
+    }
+
+    /// The body as a JSON value, for fields the generated types do not
+    /// have: `reply.raw_json()?["timings"]`. Parses [`raw`](Self::raw) on
+    /// each call; nothing is parsed unless you ask.
+    pub fn raw_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(self.raw.as_deref()?).ok()
+    }
+
     /// Text of the first choice, if it has any.
     pub fn text(&self) -> Option<&str> {
-        self.completion.choices.first()?.message.content.as_deref()
+        self.first_message()?.content.as_deref()
+    }
+
+    fn first_message(&self) -> Option<&t::ResponseMessage> {
+        self.completion.choices.items().first()?.message.val()
     }
 
     /// Function calls of the first choice, in order.
     pub fn tool_calls(&self) -> Vec<ToolCallRef> {
-        self.completion
-            .choices
-            .first()
-            .map(|c| tool_calls_of(&c.message))
-            .unwrap_or_default()
+        self.first_message().map(tool_calls_of).unwrap_or_default()
     }
 
     /// Token counts, when the server sent them.
@@ -112,6 +149,7 @@ impl ChatResponse {
     pub fn finish_reason(&self) -> Option<FinishReason> {
         self.completion
             .choices
+            .items()
             .first()?
             .finish_reason
             .as_deref()
@@ -120,22 +158,25 @@ impl ChatResponse {
 
     /// The refusal text of the first choice, if the model refused.
     pub fn refusal(&self) -> Option<&str> {
-        self.completion.choices.first()?.message.refusal.as_deref()
+        self.first_message()?.refusal.as_deref()
     }
 }
 
+/// Function calls of a message. Calls of other types (`custom`, or one no
+/// version names yet) are skipped here; they stay in the completion.
 pub(crate) fn tool_calls_of(message: &t::ResponseMessage) -> Vec<ToolCallRef> {
     message
         .tool_calls
+        .items()
         .iter()
-        .flatten()
-        .filter_map(|call| match call {
-            t::ToolCall::Function { function, id } => Some(ToolCallRef {
-                id: id.clone(),
-                name: function.name.clone(),
-                arguments: function.arguments.clone(),
-            }),
-            _ => None,
+        .filter(|call| fields::text(&call.type_) == Some("function"))
+        .filter_map(|call| {
+            let function = call.function.val()?;
+            Some(ToolCallRef {
+                id: fields::text(&call.id).unwrap_or_default().to_string(),
+                name: fields::text(&function.name).unwrap_or_default().to_string(),
+                arguments: fields::text(&function.arguments).unwrap_or_default().to_string(),
+            })
         })
         .collect()
 }

@@ -121,7 +121,7 @@ impl ToolLoop {
             let calls = response.tool_calls();
             let limit_hit = rounds >= self.max_rounds;
             if calls.is_empty() || limit_hit {
-                let mut messages: Vec<Message> = request.wire.messages.iter().cloned().map(Message).collect();
+                let mut messages = request.messages_sent();
                 let text = response.text().map(str::to_string);
                 messages.push(if calls.is_empty() {
                     Message::assistant(text.unwrap_or_default())

@@ -7,15 +7,21 @@
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
+use crate::construct::{from_json, Refused};
 use crate::error::Error;
 use crate::generated::types as t;
 use crate::response::ToolCallRef;
 
 /// A function the model may call.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tool(pub(crate) t::ToolDefinition);
+pub struct Tool {
+    name: String,
+    parameters: Map<String, Value>,
+    /// The generated definition, built from JSON (see `construct.rs`).
+    pub(crate) wire: Result<t::ToolDefinition, Refused>,
+}
 
 impl Tool {
     /// A tool whose arguments are `Args`, with a strict schema: every field
@@ -39,25 +45,25 @@ impl Tool {
     }
 
     fn build(name: String, description: Option<String>, parameters: Map<String, Value>, strict: Option<bool>) -> Self {
-        Tool(t::ToolDefinition {
-            function: t::FunctionDefinition {
-                description,
-                name,
-                parameters,
-                strict,
-            },
-            type_: t::ToolDefinitionType::Function,
-        })
+        let mut function = json!({"name": name.clone(), "parameters": parameters.clone()});
+        if let Some(d) = description {
+            function["description"] = d.into();
+        }
+        if let Some(strict) = strict {
+            function["strict"] = strict.into();
+        }
+        let wire = from_json("tools[]", json!({"type": "function", "function": function}));
+        Tool { name, parameters, wire }
     }
 
     /// The function name.
     pub fn name(&self) -> &str {
-        &self.0.function.name
+        &self.name
     }
 
     /// The parameter schema sent to the API.
     pub fn parameters(&self) -> &Map<String, Value> {
-        &self.0.function.parameters
+        &self.parameters
     }
 }
 

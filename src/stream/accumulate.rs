@@ -1,8 +1,13 @@
 //! Folding stream chunks into the response a non-streaming call returns, so
 //! that code written against [`ChatResponse`] works for both.
 
+use serde_json::{json, Value};
+
+use crate::construct::from_json;
+use crate::error::Error;
+use crate::fields::{self, List};
 use crate::generated::types as t;
-use crate::response::{ChatResponse, ResponseMeta};
+use crate::response::ChatResponse;
 
 /// Folds [`ChatChunk`](crate::ChatChunk)s into one [`ChatResponse`].
 ///
@@ -20,7 +25,7 @@ pub struct StreamAccumulator {
     seen_first: bool,
     /// Few (n is small), so a sorted vector beats a map.
     choices: Vec<ChoiceState>,
-    usage: Option<t::Usage>,
+    usage: Option<t::ChunkUsage>,
     meta: Option<serde_json::Map<String, serde_json::Value>>,
     chunks: u64,
 }
@@ -53,11 +58,14 @@ impl StreamAccumulator {
     pub fn push(&mut self, chunk: &t::ChatCompletionChunk) {
         self.chunks += 1;
         // The usage-only chunk of some servers has an empty id; keep the first real one.
-        if !self.seen_first || (self.id.is_empty() && !chunk.id.is_empty()) {
+        let id = fields::text(&chunk.id).unwrap_or_default();
+        if !self.seen_first || (self.id.is_empty() && !id.is_empty()) {
             self.seen_first = true;
-            self.id.clone_from(&chunk.id);
-            self.created = chunk.created;
-            self.model.clone_from(&chunk.model);
+            id.clone_into(&mut self.id);
+            self.created = fields::int(&chunk.created).unwrap_or_default();
+            fields::text(&chunk.model)
+                .unwrap_or_default()
+                .clone_into(&mut self.model);
         }
         if let Some(usage) = &chunk.usage {
             self.usage = Some(usage.clone());
@@ -65,8 +73,8 @@ impl StreamAccumulator {
         if let Some(meta) = &chunk.meta {
             self.meta = Some(meta.clone());
         }
-        for choice in &chunk.choices {
-            let state = self.choice_mut(choice.index);
+        for choice in chunk.choices.items() {
+            let state = self.choice_mut(fields::int(&choice.index).unwrap_or_default());
             if let Some(reason) = &choice.finish_reason {
                 state.finish_reason = Some(reason.clone());
             }
@@ -78,14 +86,14 @@ impl StreamAccumulator {
             }
             append(&mut state.content, delta.content.as_deref());
             append(&mut state.refusal, delta.refusal.as_deref());
-            for call in delta.tool_calls.iter().flatten() {
+            for call in delta.tool_calls.items() {
                 state.push_tool(call);
             }
         }
     }
 
     /// Token counts from the usage chunk, once it has arrived.
-    pub fn usage(&self) -> Option<&t::Usage> {
+    pub fn usage(&self) -> Option<&t::ChunkUsage> {
         self.usage.as_ref()
     }
 
@@ -108,48 +116,63 @@ impl StreamAccumulator {
     /// The response as `chat()` would have returned it; `meta` is the
     /// default (the accumulator never saw the HTTP headers; a
     /// [`ChatStream`](crate::ChatStream) fills it in).
-    pub fn finish(self) -> ChatResponse {
-        let choices = self
+    ///
+    /// Built as the JSON a non-streaming answer would carry, then decoded
+    /// into the generated response type: the accumulator states only the
+    /// fields it assembles, so a spec release that adds response fields
+    /// changes nothing here. A chunk's usage becomes the response's usage
+    /// the same way (they are separate generated types).
+    pub fn finish(self) -> Result<ChatResponse, Error> {
+        let choices: Vec<Value> = self
             .choices
             .into_iter()
             .map(|c| {
-                let tool_calls: Vec<t::ToolCall> = c
+                let calls: Vec<Value> = c
                     .tools
                     .into_iter()
-                    .map(|tool| t::ToolCall::Function {
-                        function: t::ToolCallFunction {
-                            arguments: tool.arguments,
-                            name: tool.name,
-                        },
-                        id: tool.id,
-                    })
+                    .map(|tool| json!({"id": tool.id, "type": "function", "function": {"name": tool.name, "arguments": tool.arguments}}))
                     .collect();
-                t::ChatChoice {
-                    finish_reason: c.finish_reason,
-                    index: c.index,
-                    logprobs: None,
-                    message: t::ResponseMessage {
-                        annotations: None,
-                        audio: None,
-                        content: c.content,
-                        refusal: c.refusal,
-                        role: c.role.unwrap_or_else(|| "assistant".to_string()),
-                        tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-                    },
+                let mut message = json!({"role": c.role.unwrap_or_else(|| "assistant".to_string())});
+                if let Some(content) = c.content {
+                    message["content"] = content.into();
                 }
+                if let Some(refusal) = c.refusal {
+                    message["refusal"] = refusal.into();
+                }
+                if !calls.is_empty() {
+                    message["tool_calls"] = calls.into();
+                }
+                let mut choice = json!({"index": c.index, "message": message});
+                if let Some(reason) = c.finish_reason {
+                    choice["finish_reason"] = reason.into();
+                }
+                choice
             })
             .collect();
-        ChatResponse {
-            completion: t::ChatCompletionResponse {
-                choices,
-                created: self.created,
-                id: self.id,
-                model: self.model,
-                object: "chat.completion".to_string(),
-                usage: self.usage,
-            },
-            meta: ResponseMeta::default(),
+        let mut body = json!({
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        });
+        if let Some(usage) = self.usage.as_ref().and_then(|u| serde_json::to_value(u).ok()) {
+            body["usage"] = usage;
         }
+        // The build guard checks that the response type takes what is
+        // assembled here, so this fails only on a spec change the guard
+        // does not know; the error says what was refused.
+        let completion = from_json::<t::ChatCompletionResponse>("stream response", body).map_err(|refused| {
+            let (_, value, why) = refused.into_parts();
+            Error::Decode {
+                what: "assembled stream response",
+                status: 200,
+                request_id: String::new(),
+                message: why,
+                snippet: value,
+            }
+        })?;
+        Ok(ChatResponse::assembled(completion))
     }
 
     fn choice_mut(&mut self, index: i64) -> &mut ChoiceState {
@@ -245,6 +268,7 @@ mod tests {
 
     fn tools(acc: StreamAccumulator) -> Vec<(String, String, String)> {
         acc.finish()
+            .unwrap()
             .tool_calls()
             .into_iter()
             .map(|c| (c.id, c.name, c.arguments))
@@ -263,7 +287,7 @@ mod tests {
         acc.push(&chunk(serde_json::json!({"choices": [{"index": 1, "delta": {"refusal": "pe"}, "finish_reason": "stop"}, {"index": 0, "delta": {"content": "y"}, "finish_reason": "length"}]})));
         acc.push(&chunk(serde_json::json!({"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}, "meta": {"usage": {"credits_used": 7}}})));
         assert_eq!(acc.provider_meta().unwrap()["usage"]["credits_used"], 7);
-        let r = acc.finish();
+        let r = acc.finish().unwrap();
         let c = &r.completion;
         assert_eq!(
             (c.id.as_str(), c.created, c.object.as_str()),
@@ -317,7 +341,7 @@ mod tests {
         let c: t::ChatCompletionChunk = serde_json::from_slice(raw).unwrap();
         let mut acc = StreamAccumulator::new();
         acc.push(&c);
-        let r = acc.finish();
+        let r = acc.finish().unwrap();
         assert_eq!(r.completion.choices.len(), 3);
         assert_eq!(r.completion.choices[0].message.role, "assistant");
         assert_eq!(r.text(), None);

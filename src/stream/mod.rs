@@ -3,6 +3,7 @@
 //! leaves nothing running; the caller's polling is the only driver.
 
 mod accumulate;
+mod chunk;
 mod sse;
 
 use std::future::Future;
@@ -13,9 +14,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 
 pub use accumulate::StreamAccumulator;
+pub use chunk::ChatChunk;
 pub use sse::DEFAULT_MAX_EVENT_BYTES;
 
 use crate::client::{CallOptions, Client};
@@ -53,21 +54,11 @@ impl Client {
     pub async fn chat_stream_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatStream, Error> {
         let wire = request.into_wire(self.model(), true)?;
         let call = self.call_context(&options)?;
-        let transport = self.transport(call.clone());
-        let body =
-            serde_json::to_vec(&wire).map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
-        let url = reqwest::Url::parse(&self.endpoint()).map_err(|e| Error::config(format!("bad endpoint URL: {e}")))?;
-        let mut req = reqwest::Request::new(reqwest::Method::POST, url);
-        req.headers_mut()
-            .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        req.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        *req.body_mut() = Some(body.into());
-        transport.prepare(&mut req, None);
+        let req = self.http_request(&wire, true, &call, None)?;
 
         let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
         let idle = self.stream_idle_timeout();
-        let shared = &transport.shared;
+        let shared = self.shared();
         let sent =
             crate::retry::execute_stream(self.http(), req, &shared.retry, call.max_retries, &call.attempts, idle);
         let resp = match tracing::Instrument::instrument(sent, span.clone()).await {
@@ -97,11 +88,6 @@ impl Client {
     }
 }
 
-/// One chunk of a streamed completion: the generated chunk type, which
-/// tolerates what real servers send (unknown fields, `finish_reason: null`,
-/// missing role, `content: null`, empty deltas).
-pub type ChatChunk = t::ChatCompletionChunk;
-
 /// A streamed completion: a [`Stream`] of chunks, ending after `[DONE]` or a
 /// clean end of the body. The first `Err` item is also the last.
 ///
@@ -114,7 +100,7 @@ pub struct ChatStream {
     idle: Pin<Box<tokio::time::Sleep>>,
     idle_after: Duration,
     meta: ResponseMeta,
-    usage: Option<t::Usage>,
+    usage: Option<t::ChunkUsage>,
     provider_meta: Option<serde_json::Map<String, serde_json::Value>>,
     done: bool,
     /// Kept for error construction (URL, attempts); cheap clones.
@@ -161,7 +147,7 @@ impl ChatStream {
 
     /// Token counts, once the usage chunk has arrived (ask for it with
     /// [`ChatRequest::include_usage`]).
-    pub fn usage(&self) -> Option<&t::Usage> {
+    pub fn usage(&self) -> Option<&t::ChunkUsage> {
         self.usage.as_ref()
     }
 
@@ -181,15 +167,17 @@ impl ChatStream {
         let mut acc = StreamAccumulator::new();
         let outcome = self.collect_into(&mut acc).await;
         let got_something = acc.chunk_count() > 0;
-        let mut response = acc.finish();
-        response.meta = self.meta;
-        match outcome {
-            Ok(()) => Ok(response),
-            Err(e) if got_something => Err(Error::Interrupted {
-                partial: Box::new(response),
+        let assembled = acc.finish().map(|mut response| {
+            response.meta = self.meta;
+            response
+        });
+        match (outcome, assembled) {
+            (Ok(()), assembled) => assembled,
+            (Err(e), Ok(partial)) if got_something => Err(Error::Interrupted {
+                partial: Box::new(partial),
                 source: Box::new(e),
             }),
-            Err(e) => Err(e),
+            (Err(e), _) => Err(e),
         }
     }
 
@@ -201,7 +189,8 @@ impl ChatStream {
     pub async fn collect_into(&mut self, acc: &mut StreamAccumulator) -> Result<(), Error> {
         use futures_util::StreamExt;
         while let Some(chunk) = self.next().await {
-            acc.push(&chunk?);
+            let chunk = chunk?;
+            acc.push(&chunk);
         }
         Ok(())
     }
@@ -254,7 +243,7 @@ fn interpret(
     event: &str,
     data: &[u8],
     meta: &ResponseMeta,
-    usage: &mut Option<t::Usage>,
+    usage: &mut Option<t::ChunkUsage>,
     provider_meta: &mut Option<serde_json::Map<String, serde_json::Value>>,
 ) -> Step {
     if data == b"[DONE]" {
@@ -273,7 +262,7 @@ fn interpret(
             },
         });
     }
-    match serde_json::from_slice::<ChatChunk>(data) {
+    match ChatChunk::decode(data) {
         Ok(chunk) => {
             if let Some(u) = &chunk.usage {
                 *usage = Some(u.clone());
@@ -397,13 +386,8 @@ impl Stream for TextStream {
         loop {
             match Pin::new(&mut this.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
-                    let text = chunk
-                        .choices
-                        .into_iter()
-                        .find(|c| c.index == 0)
-                        .and_then(|c| c.delta?.content);
-                    if let Some(text) = text.filter(|t| !t.is_empty()) {
-                        return Poll::Ready(Some(Ok(text)));
+                    if let Some(text) = chunk.text().filter(|t| !t.is_empty()) {
+                        return Poll::Ready(Some(Ok(text.to_string())));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),

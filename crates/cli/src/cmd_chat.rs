@@ -138,12 +138,7 @@ async fn streamed(client: &Client, request: maverick::ChatRequest, json: bool) -
         if json {
             continue;
         }
-        let text = chunk
-            .choices
-            .iter()
-            .filter(|c| c.index == 0)
-            .filter_map(|c| c.delta.as_ref()?.content.as_deref());
-        for piece in text {
+        if let Some(piece) = chunk.text() {
             if !piece.is_empty() {
                 write!(out, "{piece}")
                     .and_then(|()| out.flush())
@@ -152,7 +147,7 @@ async fn streamed(client: &Client, request: maverick::ChatRequest, json: bool) -
             }
         }
     }
-    print_final(&acc.finish(), json, !printed)
+    print_final(&acc.finish()?, json, !printed)
 }
 
 /// Prints what is left to print: all of it as JSON, or the text (unless it

@@ -179,8 +179,7 @@ async fn handle(
         frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
         ("text/event-stream", frames)
     } else {
-        let completion =
-            serde_json::to_vec(&wire::completion(&plan, created)).expect("generated wire types always serialise");
+        let completion = serde_json::to_vec(&wire::completion(&plan, created)).unwrap_or_default();
         ("application/json", vec![Bytes::from(completion)])
     };
 

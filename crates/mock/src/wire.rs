@@ -1,179 +1,95 @@
-//! Turns a plan into the generated wire types. Building the client's own
-//! structs (rather than `json!`) means a spec change that renames or adds a
-//! required field breaks this crate's build instead of its users' tests.
+//! Turns a plan into the JSON bodies the mock sends.
+//!
+//! Written as JSON rather than as the client's generated structs: a struct
+//! literal would stop compiling the day the spec adds an optional property,
+//! and the mock must regenerate with no handwritten change like the rest.
+//! What keeps these bodies honest is the contract itself: every reply is
+//! checked against the published response and chunk schemas
+//! (`tests/contract.rs`, and schemathesis in CI).
 
-use maverick::types as t;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::plan::{Plan, PlannedChoice};
 
 /// The non-streaming body.
-pub fn completion(plan: &Plan, created: i64) -> t::ChatCompletionResponse {
-    t::ChatCompletionResponse {
-        choices: plan.choices.iter().enumerate().map(|(i, c)| choice(i, c)).collect(),
-        created,
-        id: plan.id.clone(),
-        model: plan.model.clone(),
-        object: "chat.completion".into(),
-        usage: Some(usage(plan)),
-    }
+pub fn completion(plan: &Plan, created: i64) -> Value {
+    let choices: Vec<Value> = plan.choices.iter().enumerate().map(|(i, c)| choice(i, c)).collect();
+    json!({
+        "id": plan.id,
+        "object": "chat.completion",
+        "created": created,
+        "model": plan.model,
+        "choices": choices,
+        "usage": usage(plan),
+    })
 }
 
-fn choice(index: usize, planned: &PlannedChoice) -> t::ChatChoice {
-    let tool_calls = if planned.tool_calls.is_empty() {
-        None
-    } else {
-        Some(
-            planned
-                .tool_calls
-                .iter()
-                .map(|c| t::ToolCall::Function {
-                    function: t::ToolCallFunction {
-                        arguments: c.arguments.clone(),
-                        name: c.name.clone(),
-                    },
-                    id: c.id.clone(),
-                })
-                .collect(),
-        )
-    };
-    t::ChatChoice {
-        finish_reason: Some(planned.finish_reason.into()),
-        index: index as i64,
-        logprobs: None,
-        message: t::ResponseMessage {
-            annotations: None,
-            audio: None,
-            // The published response schema requires a string `content`; an empty
-            // one keeps tool-call replies valid against it (real servers send null,
-            // which the client accepts too).
-            content: Some(planned.content().unwrap_or_default()),
-            refusal: None,
-            role: "assistant".into(),
-            tool_calls,
-        },
+fn choice(index: usize, planned: &PlannedChoice) -> Value {
+    // The published response schema requires a string `content`; an empty
+    // one keeps tool-call replies valid against it (real servers send null,
+    // which the client accepts too).
+    let mut message = json!({"role": "assistant", "content": planned.content().unwrap_or_default()});
+    if !planned.tool_calls.is_empty() {
+        let calls: Vec<Value> = planned
+            .tool_calls
+            .iter()
+            .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+            .collect();
+        message["tool_calls"] = Value::Array(calls);
     }
+    json!({"index": index, "message": message, "finish_reason": planned.finish_reason})
 }
 
-fn usage(plan: &Plan) -> t::Usage {
-    let completion = plan.completion_tokens() as i64;
-    let prompt = plan.prompt_tokens as i64;
-    t::Usage {
-        completion_tokens: completion,
-        completion_tokens_details: None,
-        prompt_tokens: prompt,
-        prompt_tokens_details: None,
-        total_tokens: prompt + completion,
-    }
+fn usage(plan: &Plan) -> Value {
+    let completion = plan.completion_tokens();
+    let prompt = plan.prompt_tokens;
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt.saturating_add(completion),
+    })
 }
 
 /// The stream's events, in the order real servers send them: per choice a
 /// role chunk, content (or tool-call) deltas and a finish chunk; then the
 /// usage chunk when asked for. `[DONE]` is the transport's business.
 pub fn chunks(plan: &Plan, created: i64) -> Vec<Value> {
-    let frame = |choices: Vec<t::ChunkChoice>, usage: Option<t::Usage>| t::ChatCompletionChunk {
-        choices,
-        created,
-        id: plan.id.clone(),
-        meta: None,
-        model: plan.model.clone(),
-        object: "chat.completion.chunk".into(),
-        service_tier: None,
-        usage,
+    let frame = |choices: Vec<Value>| {
+        json!({
+            "id": plan.id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": plan.model,
+            "choices": choices,
+        })
     };
-    let delta = |index: usize, delta: t::ChunkDelta, finish: Option<&str>| t::ChunkChoice {
-        delta: Some(delta),
-        finish_reason: finish.map(str::to_string),
-        index: index as i64,
-        logprobs: None,
-    };
-    let empty = || t::ChunkDelta {
-        content: None,
-        refusal: None,
-        role: None,
-        tool_calls: None,
-    };
+    let delta = |index: usize, delta: Value| json!({"index": index, "delta": delta});
 
     let mut out = Vec::new();
     for (i, c) in plan.choices.iter().enumerate() {
-        let role = t::ChunkDelta {
-            role: Some("assistant".into()),
-            content: Some(String::new()),
-            ..empty()
-        };
-        out.push(frame(vec![delta(i, role, None)], None));
+        out.push(frame(vec![delta(i, json!({"role": "assistant", "content": ""}))]));
         for piece in &c.pieces {
-            out.push(frame(
-                vec![delta(
-                    i,
-                    t::ChunkDelta {
-                        content: Some(piece.clone()),
-                        ..empty()
-                    },
-                    None,
-                )],
-                None,
-            ));
+            out.push(frame(vec![delta(i, json!({"content": piece}))]));
         }
         for (k, call) in c.tool_calls.iter().enumerate() {
             // First delta names the call; the arguments follow in fragments,
             // as llama.cpp and OpenAI stream them.
-            let head = t::ToolCallDelta {
-                function: Some(t::ToolCallDeltaFunction {
-                    arguments: Some(String::new()),
-                    name: Some(call.name.clone()),
-                }),
-                id: Some(call.id.clone()),
-                index: Some(k as i64),
-                type_: Some(t::ToolCallDeltaType::Function),
-            };
-            out.push(frame(
-                vec![delta(
-                    i,
-                    t::ChunkDelta {
-                        tool_calls: Some(vec![head]),
-                        ..empty()
-                    },
-                    None,
-                )],
-                None,
-            ));
+            let head = json!({"index": k, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}});
+            out.push(frame(vec![delta(i, json!({"tool_calls": [head]}))]));
             let chars: Vec<char> = call.arguments.chars().collect();
             for fragment in chars.chunks(8) {
-                let part = t::ToolCallDelta {
-                    function: Some(t::ToolCallDeltaFunction {
-                        arguments: Some(fragment.iter().collect()),
-                        name: None,
-                    }),
-                    id: None,
-                    index: Some(k as i64),
-                    type_: None,
-                };
-                out.push(frame(
-                    vec![delta(
-                        i,
-                        t::ChunkDelta {
-                            tool_calls: Some(vec![part]),
-                            ..empty()
-                        },
-                        None,
-                    )],
-                    None,
-                ));
+                let part = json!({"index": k, "function": {"arguments": fragment.iter().collect::<String>()}});
+                out.push(frame(vec![delta(i, json!({"tool_calls": [part]}))]));
             }
         }
-        out.push(frame(vec![delta(i, empty(), Some(c.finish_reason))], None));
+        let mut last = delta(i, json!({}));
+        last["finish_reason"] = json!(c.finish_reason);
+        out.push(frame(vec![last]));
     }
-    let mut values: Vec<Value> = out.iter().map(to_value).collect();
     if plan.include_usage {
-        let mut last = to_value(&frame(Vec::new(), Some(usage(plan))));
-        // The generated type skips an empty list; real servers send `[]`.
-        last["choices"] = Value::Array(Vec::new());
-        values.push(last);
+        let mut last = frame(Vec::new());
+        last["usage"] = usage(plan);
+        out.push(last);
     }
-    values
-}
-
-fn to_value<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("generated wire types always serialise")
+    out
 }

@@ -106,7 +106,7 @@ async fn a_streamed_answer_accumulates_to_the_non_streamed_one() {
     while let Some(chunk) = stream.next().await {
         acc.push(&chunk.unwrap());
     }
-    let streamed = acc.finish();
+    let streamed = acc.finish().unwrap();
     // The body differs (stream: true), so compare shape, not words.
     assert_eq!(streamed.text().unwrap().split_whitespace().count(), 5);
     assert_eq!(whole.text().unwrap().split_whitespace().count(), 5);

@@ -110,7 +110,7 @@ fn weather_loop(client: &Client, seen: &Seen) -> maverick::ToolLoop {
 fn assert_one_round_transcript(messages: &[Message], expected_output: &str) -> String {
     let wire: Vec<Value> = messages
         .iter()
-        .map(|m| serde_json::to_value(m.clone().into_inner()).unwrap())
+        .map(|m| serde_json::to_value(m.clone().into_inner().unwrap()).unwrap())
         .collect();
     assert_eq!(wire.len(), 4, "{wire:#?}");
     assert_eq!(wire[3]["role"], "assistant");
@@ -234,7 +234,7 @@ async fn parallel_calls_run_concurrently_and_are_answered_in_order() {
     let wire: Vec<Value> = outcome
         .messages
         .iter()
-        .map(|m| serde_json::to_value(m.clone().into_inner()).unwrap())
+        .map(|m| serde_json::to_value(m.clone().into_inner().unwrap()).unwrap())
         .collect();
     assert_eq!(wire.len(), 5, "{wire:#?}");
     assert_eq!(wire[4]["role"], "assistant");
@@ -265,7 +265,7 @@ async fn a_call_to_a_tool_without_handler_is_reported_to_the_model() {
         .await
         .unwrap();
     assert!(outcome.completed);
-    let tool_msg = serde_json::to_value(outcome.messages[2].clone().into_inner()).unwrap();
+    let tool_msg = serde_json::to_value(outcome.messages[2].clone().into_inner().unwrap()).unwrap();
     assert_eq!(
         tool_msg["content"],
         "error: no tool named \"get_time\"; available: get_weather"

@@ -1092,15 +1092,21 @@ mod tests {
                 json!(["id", "created"]),
             ),
         );
-        assert_eq!(only(&base(), &more, ChangeKind::EnumValueAdded).class, Class::Breaking);
+        // The reading side is open (no enums): a value the response gains
+        // changes nothing the client decodes.
+        assert!(!diff("old", &base(), "new", &more).has_breaking());
     }
 
     #[test]
     fn response_fields() {
+        // An optional response field is nullable once normalised, so
+        // dropping `required` shows as both.
         let optional = doc(request(json!({})), response(json!({}), json!(["id"])));
-        assert_eq!(
-            only(&base(), &optional, ChangeKind::RequiredRemoved).class,
-            Class::Breaking
+        let cs = changes(&base(), &optional);
+        assert!(
+            cs.iter()
+                .any(|c| c.kind == ChangeKind::RequiredRemoved && c.class == Class::Breaking),
+            "{cs:#?}"
         );
         let nullable = doc(
             request(json!({})),

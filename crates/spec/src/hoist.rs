@@ -22,38 +22,28 @@ impl Components {
     /// Moves the schema at `pointer` (inside `root`) to `components/schemas/name`
     /// and leaves a reference behind. Missing pointers are skipped: older
     /// versions lack some parts, and the build guard reports what matters.
-    pub fn hoist(
-        &mut self,
-        root: &mut Value,
-        pointer: &str,
-        name: &str,
-        fallback: &str,
-    ) -> Result<Option<String>, SpecError> {
+    ///
+    /// A name belongs to one location. Two locations never share a
+    /// component, even when their schemas are equal today: once one of them
+    /// gains a field, sharing would rename or retype the other.
+    pub fn hoist(&mut self, root: &mut Value, pointer: &str, name: &str) -> Result<Option<String>, SpecError> {
         let Some(slot) = root.pointer_mut(pointer) else {
             return Ok(None);
         };
         if !slot.is_object() {
             return Ok(None);
         }
+        if self.schemas.contains_key(name) {
+            return Err(SpecError::invalid(
+                pointer,
+                format!("the component name {name:?} already belongs to another location"),
+            ));
+        }
         let mut schema = slot.take();
         let nullable = schema.as_object_mut().and_then(|m| m.remove("nullable")) == Some(Value::Bool(true));
         let description = schema.get("description").cloned();
-        let chosen = match self.schemas.get(name) {
-            None => name,
-            Some(existing) if *existing == schema => name,
-            Some(_) => match self.schemas.get(fallback) {
-                None => fallback,
-                Some(existing) if *existing == schema => fallback,
-                Some(_) => {
-                    return Err(SpecError::invalid(
-                        pointer,
-                        format!("two different schemas want the component name {name:?}"),
-                    ));
-                }
-            },
-        };
-        self.schemas.insert(chosen.to_string(), schema);
-        let reference = json!({ "$ref": format!("#/components/schemas/{chosen}") });
+        self.schemas.insert(name.to_string(), schema);
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
         *slot = if nullable {
             let mut wrapped = json!({ "allOf": [reference], "nullable": true });
             if let Some(d) = description {
@@ -63,7 +53,7 @@ impl Components {
         } else {
             reference
         };
-        Ok(Some(chosen.to_string()))
+        Ok(Some(name.to_string()))
     }
 }
 
@@ -103,28 +93,28 @@ pub fn request(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
             .unwrap_or(0);
         for j in 0..branches {
             let items = format!("{base}/properties/content/oneOf/{j}/items");
-            c.hoist(
-                root,
-                &items,
-                &format!("{role}ContentPart"),
-                &format!("{role}MessageContentPart"),
-            )?;
+            // One array branch per role; a later one would be numbered.
+            let name = match c.schemas.contains_key(&format!("{role}ContentPart")) {
+                false => format!("{role}ContentPart"),
+                true => format!("{role}ContentPart{j}"),
+            };
+            c.hoist(root, &items, &name)?;
         }
-        c.hoist(
-            root,
-            &format!("{base}/properties/tool_calls/items"),
-            "MessageToolCall",
-            &format!("{role}ToolCall"),
-        )?;
+        // The assistant's calls keep the historical name; any other role
+        // that ever gains tool calls gets its own.
+        let calls = match role.as_str() {
+            "Assistant" => "MessageToolCall".to_string(),
+            _ => format!("{role}ToolCall"),
+        };
+        c.hoist(root, &format!("{base}/properties/tool_calls/items"), &calls)?;
         if branches > 0 {
             c.hoist(
                 root,
                 &format!("{base}/properties/content"),
                 &format!("{role}MessageContent"),
-                &format!("{role}Content"),
             )?;
         }
-        c.hoist(root, &base, &format!("{role}Message"), &format!("{role}ChatMessage"))?;
+        c.hoist(root, &base, &format!("{role}Message"))?;
     }
     for (pointer, name) in [
         ("/properties/messages/items", "ChatMessage"),
@@ -136,7 +126,7 @@ pub fn request(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
         ("/properties/stream_options", "StreamOptions"),
         ("/properties/prediction", "Prediction"),
     ] {
-        c.hoist(root, pointer, name, &format!("Request{name}"))?;
+        c.hoist(root, pointer, name)?;
     }
     Ok(())
 }
@@ -152,32 +142,25 @@ pub fn response(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
         ("/properties/choices/items", "ChatChoice"),
         ("/properties/usage", "Usage"),
     ] {
-        c.hoist(root, pointer, name, &format!("Response{name}"))?;
+        c.hoist(root, pointer, name)?;
     }
     Ok(())
 }
 
+/// Chunk parts are named for the chunk, never after the response parts
+/// they resemble today (`ChunkUsage`, not a shared `Usage`).
 pub fn chunk(c: &mut Components, root: &mut Value) -> Result<(), SpecError> {
-    for (pointer, name, fallback) in [
+    for (pointer, name) in [
         (
             "/properties/choices/items/properties/delta/properties/tool_calls/items",
             "ToolCallDelta",
-            "ChunkToolCallDelta",
         ),
-        (
-            "/properties/choices/items/properties/delta",
-            "ChunkDelta",
-            "ChatChunkDelta",
-        ),
-        (
-            "/properties/choices/items/properties/logprobs",
-            "ChoiceLogprobs",
-            "ChunkLogprobs",
-        ),
-        ("/properties/choices/items", "ChunkChoice", "ChatChunkChoice"),
-        ("/properties/usage", "Usage", "ChunkUsage"),
+        ("/properties/choices/items/properties/delta", "ChunkDelta"),
+        ("/properties/choices/items/properties/logprobs", "ChunkLogprobs"),
+        ("/properties/choices/items", "ChunkChoice"),
+        ("/properties/usage", "ChunkUsage"),
     ] {
-        c.hoist(root, pointer, name, fallback)?;
+        c.hoist(root, pointer, name)?;
     }
     Ok(())
 }
@@ -187,24 +170,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hoists_with_fallback_and_keeps_nullability_outside() {
+    fn names_belong_to_locations_and_nullability_stays_outside() {
         let mut c = Components::new();
         let mut a = json!({"properties": {"u": {"type": "object", "nullable": true, "properties": {"x": {"type": "integer"}}}}});
-        let mut b = json!({"properties": {"u": {"type": "object", "properties": {"y": {"type": "integer"}}}}});
+        let mut b = json!({"properties": {"u": {"type": "object", "nullable": true, "properties": {"x": {"type": "integer"}}}}});
         assert_eq!(
-            c.hoist(&mut a, "/properties/u", "Usage", "U2").unwrap().as_deref(),
+            c.hoist(&mut a, "/properties/u", "Usage").unwrap().as_deref(),
             Some("Usage")
         );
-        assert_eq!(
-            c.hoist(&mut b, "/properties/u", "Usage", "U2").unwrap().as_deref(),
-            Some("U2")
-        );
+        let err = c.hoist(&mut b, "/properties/u", "Usage").unwrap_err();
+        assert!(err.to_string().contains("already belongs"), "{err}");
         assert_eq!(
             a["properties"]["u"],
             json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true})
         );
         assert!(c.schemas["Usage"].get("nullable").is_none());
-        assert_eq!(c.hoist(&mut b, "/properties/missing", "X", "Y").unwrap(), None);
+        assert_eq!(c.hoist(&mut b, "/properties/missing", "X").unwrap(), None);
+    }
+
+    #[test]
+    fn equal_response_and_chunk_usage_stay_apart() {
+        let usage = json!({"type": "object", "properties": {"total_tokens": {"type": "integer"}}});
+        let mut c = Components::new();
+        let mut r = json!({"properties": {"usage": usage.clone()}});
+        let mut k = json!({"properties": {"usage": usage}});
+        response(&mut c, &mut r).unwrap();
+        chunk(&mut c, &mut k).unwrap();
+        assert_eq!(c.schemas["Usage"], c.schemas["ChunkUsage"]);
+        assert_eq!(k["properties"]["usage"]["$ref"], "#/components/schemas/ChunkUsage");
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub fn normalize(doc: Value) -> Result<Normalized, SpecError> {
                 schema::Closed::Open,
             )?;
             relax::response(&mut s);
+            relax::open_for_reading(&mut s);
             response = Some(s);
         }
         if let Some(raw) = item.pointer("/content/text~1event-stream/schema") {
@@ -109,6 +110,7 @@ pub fn normalize(doc: Value) -> Result<Normalized, SpecError> {
                 schema::Closed::Open,
             )?;
             relax::chunk(&mut s);
+            relax::open_for_reading(&mut s);
             chunk = Some(s);
         }
     }

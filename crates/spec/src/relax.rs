@@ -154,6 +154,92 @@ pub fn chunk(schema: &mut Value) {
     }
 }
 
+/// Response and chunk schemas describe what we read, and hosts send more
+/// than any version lists, so the reading side is made open in three ways
+/// (rows "open reading side" of the quirk table):
+/// - every string `enum` becomes an open string (`service_tier: "on_demand"`,
+///   a tool-call `type` no version knows); the wrapper maps known values;
+/// - every `oneOf`/`anyOf` of object branches becomes one object with the
+///   union of their properties, required only where every branch requires
+///   it, so an unknown tag decodes and keeps its known fields;
+/// - every optional property becomes nullable, so `null` reads as absent and
+///   optional lists and maps are uniformly `Option<_>` (a later version making
+///   one nullable changes nothing in the generated code).
+pub fn open_for_reading(node: &mut Value) {
+    let Value::Object(map) = node else { return };
+    for key in ["oneOf", "anyOf"] {
+        let all_objects = map
+            .get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|bs| !bs.is_empty() && bs.iter().all(|b| b.get("properties").is_some_and(Value::is_object)));
+        if all_objects {
+            if let Some(Value::Array(branches)) = map.remove(key) {
+                merge_branches(map, branches);
+            }
+        }
+    }
+    if map.get("type").and_then(Value::as_str) == Some("string") {
+        map.remove("enum");
+    }
+    let required: Vec<String> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        for (name, prop) in props.iter_mut() {
+            if required.contains(name) {
+                continue;
+            }
+            if let Value::Object(p) = prop {
+                let typed = ["type", "oneOf", "anyOf", "allOf"].iter().any(|k| p.contains_key(*k));
+                if typed {
+                    p.insert("nullable".into(), Value::Bool(true));
+                }
+            }
+        }
+    }
+    for (key, child) in map.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties", Value::Object(props)) => props.values_mut().for_each(open_for_reading),
+            ("items" | "additionalProperties", c) => open_for_reading(c),
+            ("anyOf" | "oneOf" | "allOf", Value::Array(bs)) => bs.iter_mut().for_each(open_for_reading),
+            _ => {}
+        }
+    }
+}
+
+fn merge_branches(map: &mut Map<String, Value>, branches: Vec<Value>) {
+    let mut props = Map::new();
+    let mut required: Option<Vec<Value>> = None;
+    for branch in branches {
+        let Value::Object(mut b) = branch else { continue };
+        if let Some(Value::Object(ps)) = b.remove("properties") {
+            for (name, schema) in ps {
+                props.entry(name).or_insert(schema);
+            }
+        }
+        let mine = match b.remove("required") {
+            Some(Value::Array(r)) => r,
+            _ => Vec::new(),
+        };
+        required = Some(match required {
+            None => mine,
+            Some(all) => all.into_iter().filter(|r| mine.contains(r)).collect(),
+        });
+    }
+    map.insert("type".into(), json!("object"));
+    map.insert("properties".into(), Value::Object(props));
+    match required {
+        Some(r) if !r.is_empty() => {
+            map.insert("required".into(), Value::Array(r));
+        }
+        _ => {
+            map.remove("required");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +285,33 @@ mod tests {
         assert!(delta.get("required").is_none());
         assert_eq!(delta["properties"]["content"]["nullable"], true);
         assert!(s["properties"]["meta"].is_object());
+    }
+
+    #[test]
+    fn reading_side_is_open() {
+        let mut s = json!({"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"},
+            "tier": {"type": "string", "enum": ["auto", "flex"]},
+            "list": {"type": "array", "items": {"type": "object", "properties": {}}},
+            "any": {},
+            "call": {"oneOf": [
+                {"type": "object", "required": ["type", "id", "function"], "properties": {
+                    "type": {"type": "string", "enum": ["function"]}, "id": {"type": "string"}, "function": {"type": "object", "properties": {}}}},
+                {"type": "object", "required": ["type", "id", "custom"], "properties": {
+                    "type": {"type": "string", "enum": ["custom"]}, "id": {"type": "string"}, "custom": {"type": "object", "properties": {}}}}
+            ]}
+        }});
+        open_for_reading(&mut s);
+        let p = &s["properties"];
+        assert_eq!(p["tier"], json!({"type": "string", "nullable": true}));
+        assert_eq!(p["list"]["nullable"], true);
+        assert!(p["id"].get("nullable").is_none(), "required stays non-null");
+        assert!(p["any"].get("nullable").is_none(), "untyped stays as it is");
+        let call = &p["call"];
+        assert!(call.get("oneOf").is_none());
+        assert_eq!(call["required"], json!(["type", "id"]));
+        assert_eq!(call["properties"]["type"], json!({"type": "string"}));
+        assert_eq!(call["properties"]["function"]["nullable"], true);
+        assert_eq!(call["properties"]["custom"]["nullable"], true);
     }
 }
