@@ -52,7 +52,7 @@ pub use config::{ClientBuilder, BASE_URL_VARS, DEFAULT_BASE_URL, DEFAULT_MODEL, 
 pub use error::{ApiError, ApiErrorKind, Error, TimeoutKind};
 pub use message::{sniff_image, ContentPart, ImageDetail, Message, MAX_IMAGE_BYTES};
 pub use request::{ChatRequest, ToolChoice};
-pub use response::{ChatResponse, FinishReason, ResponseMeta, ToolCallRef};
+pub use response::{ChatResponse, FinishReason, ResponseMeta, ServiceTier, ToolCallRef};
 pub use secret::ApiKey;
 #[doc(hidden)]
 pub use stream::__fuzz;

@@ -54,6 +54,7 @@ pub enum FinishReason {
     ToolCalls,
     ContentFilter,
     FunctionCall,
+    /// A reason the spec does not list (`eos`, `abort`, ...), as sent.
     Other(String),
 }
 
@@ -66,6 +67,34 @@ impl FinishReason {
             "content_filter" => FinishReason::ContentFilter,
             "function_call" => FinishReason::FunctionCall,
             other => FinishReason::Other(other.to_string()),
+        }
+    }
+}
+
+/// The processing tier that served a request. The spec lists `auto`,
+/// `default`, `flex`, `scale` and `priority`; Groq sends `on_demand`, and
+/// the generated field is an open string, so unknown tiers are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServiceTier {
+    Auto,
+    Default,
+    Flex,
+    Scale,
+    Priority,
+    /// A tier the spec does not list, as sent.
+    Other(String),
+}
+
+impl ServiceTier {
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "auto" => ServiceTier::Auto,
+            "default" => ServiceTier::Default,
+            "flex" => ServiceTier::Flex,
+            "scale" => ServiceTier::Scale,
+            "priority" => ServiceTier::Priority,
+            other => ServiceTier::Other(other.to_string()),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::ops::Deref;
 
 use crate::fields::{self, Field, List};
 use crate::generated::types as t;
+use crate::response::{FinishReason, ServiceTier};
 
 /// One chunk of a streamed completion: the generated chunk type, which
 /// tolerates what real servers send (unknown fields and values,
@@ -54,6 +55,24 @@ impl ChatChunk {
             .val()?
             .content
             .as_deref()
+    }
+
+    /// Why choice 0 ended, on the chunk that says so; unknown reasons
+    /// (`eos`, ...) are kept as [`FinishReason::Other`].
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        let choice = self
+            .chunk
+            .choices
+            .items()
+            .iter()
+            .find(|c| fields::int(&c.index) == Some(0))?;
+        choice.finish_reason.as_deref().map(FinishReason::parse)
+    }
+
+    /// The tier that served the request, when the host says; unknown
+    /// tiers (`on_demand`) are kept as [`ServiceTier::Other`].
+    pub fn service_tier(&self) -> Option<ServiceTier> {
+        self.chunk.service_tier.as_deref().map(ServiceTier::parse)
     }
 
     /// The generated chunk.
