@@ -21,6 +21,7 @@ pub(super) fn schemas(old: &Normalized, new: &Normalized, out: &mut Vec<Change>)
         old: &old.document,
         new: &new.document,
         seen: HashSet::new(),
+        optional_field: false,
         out,
     };
     // The request is always there: the normaliser refuses documents without one.
@@ -139,6 +140,9 @@ struct Walker<'a, 'o> {
     old: &'a Value,
     new: &'a Value,
     seen: HashSet<(String, String)>,
+    /// Set just before comparing a property that is optional on both sides:
+    /// its Rust type is `Option<T>` already, so null adds nothing to handle.
+    optional_field: bool,
     out: &'o mut Vec<Change>,
 }
 
@@ -148,6 +152,7 @@ impl Walker<'_, '_> {
     }
 
     fn compare(&mut self, a: &Node<'_>, b: &Node<'_>, dir: Dir, path: &str) {
+        let optional_field = std::mem::take(&mut self.optional_field);
         if a.description != b.description {
             self.add(
                 ChangeKind::DescriptionChanged,
@@ -159,6 +164,11 @@ impl Walker<'_, '_> {
         if a.nullable != b.nullable {
             let (kind, class, why) = match (b.nullable, dir) {
                 (true, Dir::Request) => (ChangeKind::NullableAdded, Class::NonBreaking, "null is now accepted"),
+                (true, Dir::Response) if optional_field => (
+                    ChangeKind::NullableAdded,
+                    Class::NonBreaking,
+                    "it may now be null, which reads like absent (it was optional already)",
+                ),
                 (true, Dir::Response) => (
                     ChangeKind::NullableAdded,
                     Class::Breaking,
@@ -400,6 +410,7 @@ impl Walker<'_, '_> {
                     }
                     let na = resolve(self.old, sa, la);
                     let nb = resolve(self.new, sb, lb);
+                    self.optional_field = !ra.contains(name) && !rb.contains(name);
                     self.compare(&na, &nb, dir, &field);
                 }
                 (None, None) => {}

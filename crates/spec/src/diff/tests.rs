@@ -179,6 +179,18 @@ fn response_fields() {
         only(&base(), &nullable, ChangeKind::NullableAdded).class,
         Class::Breaking
     );
+    // An optional field is `Option<T>` already: null reads like absent.
+    let optional_nullable = doc(
+        request(json!({})),
+        response(
+            json!({"finish": {"type": "string", "enum": ["stop", "length"], "nullable": true}}),
+            json!(["id", "created"]),
+        ),
+    );
+    assert_eq!(
+        only(&base(), &optional_nullable, ChangeKind::NullableAdded).class,
+        Class::NonBreaking
+    );
     let more = doc(
         request(json!({})),
         response(
