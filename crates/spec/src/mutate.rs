@@ -25,7 +25,7 @@
 //! "additive release" the library must regenerate from without a
 //! handwritten change.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// What a release with this mutation is to a user of the library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,7 +444,7 @@ fn breaking(base: &Value) -> Vec<Mutation> {
     };
     remove("request", "", "top_k", "not listed in the build guard's requirements");
     remove("request", "", "seed", "listed in the build guard's requirements");
-    remove("response", "", "id", "read by the wrapper?");
+    remove("response", "", "id", "not listed in the build guard's requirements");
     remove(
         "chunk",
         "/properties/choices/items/properties/delta",
@@ -560,12 +560,11 @@ pub fn cases(base: &Value) -> Vec<Case> {
         .map(|m| build(base, m))
         .collect();
     // Names are unique (a slug collision gets a counter).
-    let mut seen: Map<String, Value> = Map::new();
+    let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
     for c in &mut out {
-        let n = seen.entry(c.name.clone()).or_insert(json!(0));
-        let count = n.as_u64().unwrap_or(0) + 1;
-        *n = json!(count);
-        if count > 1 {
+        let count = seen.entry(c.name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
             c.name = format!("{}.{count}", c.name);
         }
     }
@@ -706,9 +705,12 @@ mod tests {
             let main: std::collections::BTreeSet<&str> = v1
                 .iter()
                 .filter(|p| !p.ends_with("/required"))
-                .map(|p| match case.name.starts_with("type-changed") {
-                    true => p.rsplit_once('/').unwrap().0,
-                    false => p,
+                .map(|p| {
+                    if case.name.starts_with("type-changed") {
+                        p.rsplit_once('/').unwrap().0
+                    } else {
+                        p
+                    }
                 })
                 .collect();
             assert_eq!(main.len(), 1, "{}: {places:#?}", case.name);
