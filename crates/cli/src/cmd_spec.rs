@@ -4,18 +4,22 @@
 //!
 //! Exit codes, for scripts and scheduled CI jobs:
 //! * 0: done; for `update --check`, in sync (documentation may differ);
-//! * 1: the source could not be fetched, or the fetched document cannot be
-//!   used (not JSON, refused by the normaliser, lacks what the wrapper needs);
+//! * 1: the source could not be fetched or is not JSON; for `update`
+//!   without `--check`, also a document the build would refuse (refused by
+//!   the normaliser, or lacking what the wrapper needs), which is never written;
 //! * 2: usage or local configuration (unreadable file, bad `--from`, write failed);
-//! * 3: breaking changes (`diff --fail-on-breaking`, `update --check`);
+//! * 3: breaking changes (`diff --fail-on-breaking`, `surface --fail-on-major`
+//!   for a major surface change); for `update --check`, breaking drift,
+//!   including a published document the build guard would refuse (the reason
+//!   is printed: the provider broke the contract, or the wrapper must change);
 //! * 4: non-breaking drift only (`update --check`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use maverick_spec::diff::diff;
-use maverick_spec::update::{plan, write_atomically, Drift};
+use maverick_spec::diff::{diff, semver};
+use maverick_spec::update::{plan, write_atomically, Drift, UpdateError};
 
 /// Where the provider publishes the document this library is generated from.
 pub const DEFAULT_SOURCE: &str =
@@ -37,12 +41,27 @@ pub enum SpecCommand {
         old: PathBuf,
         /// The newer document (a file).
         new: PathBuf,
-        /// `json` is stable and documented in maverick_spec::diff, for scripts.
+        /// `json` is stable and documented in maverick_spec::diff, for scripts;
+        /// `markdown` is a pull request description.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Exit 3 when any change is breaking.
         #[arg(long)]
         fail_on_breaking: bool,
+    },
+    /// Classify the difference between two snapshots of the generated Rust
+    /// surface (tests/data/generated_surface.txt): major (removed or retyped),
+    /// minor (only additions) or patch (none).
+    Surface {
+        /// The older snapshot (a file).
+        old: PathBuf,
+        /// The newer snapshot (a file).
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 3 when the change is major.
+        #[arg(long)]
+        fail_on_major: bool,
     },
     /// Fetch the published document, check that the build would accept it, show
     /// the diff against the project's copy, and replace the copy atomically.
@@ -63,6 +82,7 @@ pub enum SpecCommand {
 pub enum Format {
     Text,
     Json,
+    Markdown,
 }
 
 pub async fn run(cmd: SpecCommand) -> ExitCode {
@@ -106,6 +126,12 @@ async fn execute(cmd: SpecCommand, fetch: &Fetch) -> u8 {
             format,
             fail_on_breaking,
         } => run_diff(&old, &new, format, fail_on_breaking),
+        SpecCommand::Surface {
+            old,
+            new,
+            format,
+            fail_on_major,
+        } => run_surface(&old, &new, format, fail_on_major),
         SpecCommand::Update { from, check, spec } => run_update(&from, check, &spec, fetch).await,
     };
     match result {
@@ -133,8 +159,27 @@ fn run_diff(old: &Path, new: &Path, format: Format, fail_on_breaking: bool) -> R
     match format {
         Format::Text => print!("{}", d.render_text()),
         Format::Json => print!("{}", d.to_json()),
+        Format::Markdown => print!("{}", d.render_markdown()),
     }
     Ok(if fail_on_breaking && d.has_breaking() { 3 } else { 0 })
+}
+
+fn run_surface(old: &Path, new: &Path, format: Format, fail_on_major: bool) -> Result<u8, Failure> {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| usage(format!("cannot read {}: {e}", p.display())));
+    let d = semver::surface(&read(old)?, &read(new)?);
+    match format {
+        Format::Text => print!("{}", d.render_text()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&d).expect("a SurfaceDiff holds only strings")
+        ),
+        Format::Markdown => print!("{}", d.render_markdown()),
+    }
+    Ok(if fail_on_major && d.impact == semver::Semver::Major {
+        3
+    } else {
+        0
+    })
 }
 
 async fn run_update(from: &str, check: bool, spec: &Path, fetch: &Fetch) -> Result<u8, Failure> {
@@ -145,7 +190,25 @@ async fn run_update(from: &str, check: bool, spec: &Path, fetch: &Fetch) -> Resu
         ))
     })?;
     let candidate = load(from, fetch).await?;
-    let p = plan(&spec.display().to_string(), &current, from, &candidate).map_err(|e| source(e.to_string()))?;
+    let label = spec.display().to_string();
+    let p = match plan(&label, &current, from, &candidate) {
+        Ok(p) => p,
+        // The provider published something the build would refuse: for a
+        // check that is the most breaking drift there is, not a failure to
+        // check. An update still refuses to write it (exit 1).
+        Err(e @ (UpdateError::Rejected { .. } | UpdateError::MissingNeeds { .. })) if check => {
+            if let (Ok(old), Ok(new)) = (
+                serde_json::from_str::<serde_json::Value>(&current),
+                serde_json::from_str::<serde_json::Value>(&candidate),
+            ) {
+                print!("{}", diff(&label, &old, from, &new).render_text());
+            }
+            println!("\n{label}: breaking drift: the build would refuse the published document");
+            eprintln!("error: {e}");
+            return Ok(Drift::Breaking.exit_code());
+        }
+        Err(e) => return Err(source(e.to_string())),
+    };
     print!("{}", p.diff.render_text());
     if check {
         println!("\n{}: {}", spec.display(), p.drift);
@@ -359,8 +422,13 @@ mod tests {
         );
         assert_eq!(std::fs::read(&spec).unwrap(), more);
 
-        // A version the build would refuse is never written.
+        // A version the build would refuse is breaking drift for a check,
+        // and is never written by an update.
         let refused = std::fs::read(dir.join("2025-09-17_c318f19d.json")).unwrap();
+        assert_eq!(
+            execute(update(serve(Some(refused.clone())).await, true, spec.clone()), &fetch).await,
+            3
+        );
         assert_eq!(
             execute(update(serve(Some(refused)).await, false, spec.clone()), &fetch).await,
             1

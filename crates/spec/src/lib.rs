@@ -12,6 +12,7 @@
 pub mod diff;
 mod error;
 mod hoist;
+pub mod mutate;
 mod operation;
 mod refs;
 mod relax;

@@ -278,6 +278,10 @@ fn json_output_is_stable() {
     "non_breaking": 1,
     "docs_only": 1
   },
+  "semver": {
+    "impact": "major",
+    "reason": "1 breaking change(s), first: maximum of request.top_p tightened 1.0 -> 0.5: values accepted before are now refused"
+  },
   "changes": [
     {
       "kind": "bound_tightened",
