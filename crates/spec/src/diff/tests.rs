@@ -154,19 +154,21 @@ fn enum_values_in_requests_and_responses() {
             json!(["id", "created"]),
         ),
     );
-    // Regenerating adds a variant: the update itself breaks nothing.
-    assert_eq!(
-        only(&base(), &more, ChangeKind::EnumValueAdded).class,
-        Class::NonBreaking
-    );
+    // The reading side is open (no enums once normalised): a value the
+    // response gains changes nothing the client decodes.
+    assert!(!diff("old", &base(), "new", &more).has_breaking());
 }
 
 #[test]
 fn response_fields() {
+    // An optional response field is nullable once normalised, so dropping
+    // `required` shows as both.
     let optional = doc(request(json!({})), response(json!({}), json!(["id"])));
-    assert_eq!(
-        only(&base(), &optional, ChangeKind::RequiredRemoved).class,
-        Class::Breaking
+    let cs = changes(&base(), &optional);
+    assert!(
+        cs.iter()
+            .any(|c| c.kind == ChangeKind::RequiredRemoved && c.class == Class::Breaking),
+        "{cs:#?}"
     );
     let nullable = doc(
         request(json!({})),
@@ -179,7 +181,8 @@ fn response_fields() {
         only(&base(), &nullable, ChangeKind::NullableAdded).class,
         Class::Breaking
     );
-    // An optional field is `Option<T>` already: null reads like absent.
+    // An optional field is nullable once normalised already: making it
+    // nullable in the published document changes nothing at all.
     let optional_nullable = doc(
         request(json!({})),
         response(
@@ -187,10 +190,7 @@ fn response_fields() {
             json!(["id", "created"]),
         ),
     );
-    assert_eq!(
-        only(&base(), &optional_nullable, ChangeKind::NullableAdded).class,
-        Class::NonBreaking
-    );
+    assert_eq!(changes(&base(), &optional_nullable), vec![]);
     let more = doc(
         request(json!({})),
         response(
