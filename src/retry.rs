@@ -13,6 +13,9 @@ pub(crate) struct RetryPolicy {
     pub cap: Duration,
     /// Longest server-requested wait honoured.
     pub max_wait: Duration,
+    /// Limits put on every stream body by [`execute_stream`]. They ride here
+    /// because this policy is what the stream call site hands over.
+    pub stream: crate::body::StreamLimits,
 }
 
 impl Default for RetryPolicy {
@@ -21,6 +24,7 @@ impl Default for RetryPolicy {
             initial: Duration::from_millis(500),
             cap: Duration::from_secs(8),
             max_wait: crate::config::DEFAULT_MAX_RETRY_WAIT,
+            stream: crate::body::StreamLimits::default(),
         }
     }
 }
@@ -127,8 +131,11 @@ pub(crate) enum SendError {
 }
 
 /// [`execute`] for streams: each attempt must see response headers within
-/// `wait`, since streams carry no total timeout that would end a server
-/// that accepts the connection and never answers.
+/// `wait`, since streams carry no request timeout that would end a server
+/// that accepts the connection and never answers. The body of the answer,
+/// success or error, is then read under `wait` as an idle timeout and the
+/// policy's [`StreamLimits`](crate::body::StreamLimits), so that neither a
+/// stream nor an error body read from it can run forever.
 pub(crate) async fn execute_stream(
     client: &reqwest::Client,
     request: reqwest::Request,
@@ -147,7 +154,9 @@ pub(crate) async fn execute_stream(
         SendError::Http(e) => transport_is_retryable(e),
         SendError::NoHeaders => true,
     };
-    execute_with(request, policy, max_retries, attempts, send, retryable).await
+    let started = tokio::time::Instant::now();
+    let response = execute_with(request, policy, max_retries, attempts, send, retryable).await?;
+    Ok(crate::body::guard(response, started, wait, &policy.stream))
 }
 
 async fn execute_with<E, F, Fut>(
@@ -185,7 +194,7 @@ where
             Ok(resp) => match retry_after(resp.headers()) {
                 // Past the cap, waiting would stall the caller: hand back the
                 // response so the error carries the requested wait.
-                Some(wait) if wait > policy.max_wait => return result,
+                Some(wait) if wait > policy.max_wait || wait >= RETRY_AFTER_CEILING => return result,
                 Some(wait) => wait,
                 None => policy.backoff(attempt),
             },
