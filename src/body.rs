@@ -21,7 +21,15 @@ impl BodyError {
     pub fn into_bytes(self) -> Bytes {
         match self {
             BodyError::TooLarge(n) => Bytes::from(format!("(error body larger than the limit: {n} bytes)")),
-            BodyError::Transport(e) => Bytes::from(format!("(error body could not be read: {e})")),
+            BodyError::Transport(e) => {
+                // reqwest's own text ("error decoding response body") hides the
+                // cause; name the limit that cut the body, or the cause.
+                let cause = match LimitHit::find(&e) {
+                    Some(hit) => hit.to_string(),
+                    None => std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}")),
+                };
+                Bytes::from(format!("(error body could not be read: {cause})"))
+            }
         }
     }
 }
