@@ -1,6 +1,14 @@
 //! Reading bodies without trusting their size.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use tokio::time::{Instant, Sleep};
 
 pub(crate) enum BodyError {
     /// More than the limit arrived; how many bytes were seen.
@@ -13,24 +21,258 @@ impl BodyError {
     pub fn into_bytes(self) -> Bytes {
         match self {
             BodyError::TooLarge(n) => Bytes::from(format!("(error body larger than the limit: {n} bytes)")),
-            BodyError::Transport(e) => Bytes::from(format!("(error body could not be read: {e})")),
+            BodyError::Transport(e) => {
+                // reqwest's own text ("error decoding response body") hides the
+                // cause; name the limit that cut the body, or the cause.
+                let cause = match LimitHit::find(&e) {
+                    Some(hit) => hit.to_string(),
+                    None => std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}")),
+                };
+                Bytes::from(format!("(error body could not be read: {cause})"))
+            }
         }
     }
 }
 
 /// Reads the whole body, failing as soon as it passes `limit` bytes.
 pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
-    if let Some(len) = response.content_length() {
-        if len as usize > limit {
-            return Err(BodyError::TooLarge(len as usize));
-        }
+    // A declared length is only a hint: over the limit it is refused, under
+    // it only sizes the first allocation, and the bytes read are counted anyway.
+    let declared = response
+        .content_length()
+        .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
+    if let Some(len) = declared.filter(|len| *len > limit) {
+        return Err(BodyError::TooLarge(len));
     }
-    let mut buf = BytesMut::with_capacity(response.content_length().map(|l| l as usize).unwrap_or(8 * 1024));
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).min(limit));
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        if buf.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge(buf.len() + chunk.len()));
+        let total = buf.len().saturating_add(chunk.len());
+        if total > limit {
+            return Err(BodyError::TooLarge(total));
         }
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+/// Limits on a streamed body beyond the idle timeout, which a peer that
+/// trickles a byte now and then never trips.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StreamLimits {
+    /// Whole stream, from sending the request to the last byte.
+    pub total: Option<Duration>,
+    /// Fewer than `.0` bytes in any `.1`-long window fails the stream.
+    pub min_rate: Option<(u64, Duration)>,
+    /// Bytes the whole stream may carry.
+    pub max_bytes: u64,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            total: crate::config::DEFAULT_STREAM_TIMEOUT,
+            min_rate: None,
+            max_bytes: crate::config::DEFAULT_MAX_STREAM_BYTES,
+        }
+    }
+}
+
+/// Which stream limit cut a body; travels inside the `reqwest::Error` the
+/// body stream yields and is turned back into a typed error by
+/// [`Client::transport_error`](crate::Client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LimitHit {
+    /// No bytes for this long.
+    Idle(Duration),
+    /// The total stream budget ran out.
+    Total(Duration),
+    /// Fewer than `bytes` arrived in `window`.
+    Rate { bytes: u64, window: Duration, seen: u64 },
+    /// More than this many bytes in all.
+    Bytes(u64),
+}
+
+impl fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitHit::Idle(d) => write!(f, "no bytes arrived for {d:?} (stream_idle_timeout)"),
+            LimitHit::Total(d) => write!(f, "the stream ran past its {d:?} budget (stream_timeout)"),
+            LimitHit::Rate { bytes, window, seen } => write!(
+                f,
+                "only {seen} bytes arrived in {window:?}, below the floor of {bytes} (stream_min_rate)"
+            ),
+            LimitHit::Bytes(n) => write!(f, "the stream passed its {n} byte limit (max_stream_bytes)"),
+        }
+    }
+}
+
+impl std::error::Error for LimitHit {}
+
+impl LimitHit {
+    /// The limit behind `err`, if one of ours cut the body it came from.
+    pub(crate) fn find<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a LimitHit> {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if let Some(hit) = e.downcast_ref::<LimitHit>() {
+                return Some(hit);
+            }
+            next = e.source();
+        }
+        None
+    }
+
+    fn into_error(self) -> BoxError {
+        match self {
+            // An idle cut reads as a timeout to every caller (`is_timeout`).
+            LimitHit::Idle(_) => Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, self)),
+            other => Box::new(other),
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// Puts `limits` (and `idle`) on the body of `response`: every byte of a
+/// stream, error bodies included, passes through here. The deadlines are
+/// compared with the clock on every poll, so a peer that is always ready
+/// (an endless fast stream) is cut as surely as a silent one.
+pub(crate) fn guard(
+    response: reqwest::Response,
+    started: Instant,
+    idle: Duration,
+    limits: &StreamLimits,
+) -> reqwest::Response {
+    let mut parts = http::Response::new(());
+    *parts.status_mut() = response.status();
+    *parts.version_mut() = response.version();
+    *parts.headers_mut() = response.headers().clone();
+    let now = Instant::now();
+    let body = Guarded {
+        inner: Box::pin(response.bytes_stream()),
+        idle,
+        idle_timer: Box::pin(tokio::time::sleep_until(later(now, idle))),
+        total: limits
+            .total
+            .map(|d| (d, Box::pin(tokio::time::sleep_until(later(started, d))))),
+        rate: limits.min_rate.map(|(bytes, window)| Rate {
+            bytes,
+            window,
+            seen: 0,
+            timer: Box::pin(tokio::time::sleep_until(later(now, window))),
+        }),
+        max_bytes: limits.max_bytes,
+        seen: 0,
+        done: false,
+    };
+    let (parts, ()) = parts.into_parts();
+    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap_stream(body)))
+}
+
+/// `from + after`, or a century on when that overflows (`Duration::MAX`).
+fn later(from: Instant, after: Duration) -> Instant {
+    from.checked_add(after)
+        .or_else(|| from.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(from)
+}
+
+struct Rate {
+    bytes: u64,
+    window: Duration,
+    seen: u64,
+    timer: Pin<Box<Sleep>>,
+}
+
+struct Guarded {
+    inner: ByteStream,
+    idle: Duration,
+    idle_timer: Pin<Box<Sleep>>,
+    total: Option<(Duration, Pin<Box<Sleep>>)>,
+    rate: Option<Rate>,
+    max_bytes: u64,
+    seen: u64,
+    done: bool,
+}
+
+impl Guarded {
+    /// Checks the clock-based limits; `poll` also registers their wakeups.
+    fn check(&mut self, cx: Option<&mut Context<'_>>) -> Option<LimitHit> {
+        let now = Instant::now();
+        let mut cx = cx;
+        if let Some((budget, timer)) = &mut self.total {
+            let fired = now >= timer.deadline() || cx.as_mut().is_some_and(|cx| timer.as_mut().poll(cx).is_ready());
+            if fired {
+                return Some(LimitHit::Total(*budget));
+            }
+        }
+        if let Some(rate) = &mut self.rate {
+            let due =
+                now >= rate.timer.deadline() || cx.as_mut().is_some_and(|cx| rate.timer.as_mut().poll(cx).is_ready());
+            if due {
+                if rate.seen < rate.bytes {
+                    return Some(LimitHit::Rate {
+                        bytes: rate.bytes,
+                        window: rate.window,
+                        seen: rate.seen,
+                    });
+                }
+                rate.seen = 0;
+                rate.timer.as_mut().reset(later(now, rate.window));
+                if let Some(cx) = cx.as_mut() {
+                    // Registers the next window's wakeup.
+                    let _ = rate.timer.as_mut().poll(cx);
+                }
+            }
+        }
+        let idle =
+            now >= self.idle_timer.deadline() || cx.is_some_and(|cx| self.idle_timer.as_mut().poll(cx).is_ready());
+        idle.then_some(LimitHit::Idle(self.idle))
+    }
+
+    fn fail(&mut self, hit: LimitHit) -> Poll<Option<Result<Bytes, BoxError>>> {
+        self.done = true;
+        // Lets go of the connection now.
+        self.inner = Box::pin(futures_util::stream::empty());
+        Poll::Ready(Some(Err(hit.into_error())))
+    }
+}
+
+impl Stream for Guarded {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+                this.seen = this.seen.saturating_add(len);
+                if this.seen > this.max_bytes {
+                    return this.fail(LimitHit::Bytes(this.max_bytes));
+                }
+                if let Some(rate) = &mut this.rate {
+                    rate.seen = rate.seen.saturating_add(len);
+                }
+                this.idle_timer.as_mut().reset(later(Instant::now(), this.idle));
+                match this.check(None) {
+                    Some(hit) => this.fail(hit),
+                    None => Poll::Ready(Some(Ok(bytes))),
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.done = true;
+                Poll::Ready(Some(Err(Box::new(e))))
+            }
+            Poll::Ready(None) => {
+                this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => match this.check(Some(cx)) {
+                Some(hit) => this.fail(hit),
+                None => Poll::Pending,
+            },
+        }
+    }
 }

@@ -108,6 +108,7 @@ impl ClientBuilder {
                     request_timeout: self.request_timeout,
                     retry: RetryPolicy {
                         max_wait: self.max_retry_wait,
+                        stream: self.stream_limits.clone(),
                         ..RetryPolicy::default()
                     },
                     max_retries: self.max_retries,
@@ -318,6 +319,26 @@ impl Client {
     }
 
     pub(crate) fn transport_error(&self, err: reqwest::Error, call: &CallContext, timeout: Duration) -> Error {
+        // A stream limit (crate::body::guard) cut the body.
+        if let Some(hit) = crate::body::LimitHit::find(&err) {
+            let request_id = call.request_id.clone();
+            let (kind, after) = match hit {
+                crate::body::LimitHit::Idle(after) => (TimeoutKind::StreamIdle, *after),
+                crate::body::LimitHit::Total(after) => (TimeoutKind::StreamTotal, *after),
+                crate::body::LimitHit::Rate { window, .. } => (TimeoutKind::StreamRate, *window),
+                crate::body::LimitHit::Bytes(_) => {
+                    return Error::Stream {
+                        request_id,
+                        message: format!("{hit}; raise it with Client::builder().max_stream_bytes(..)"),
+                    }
+                }
+            };
+            return Error::Timeout {
+                kind,
+                after,
+                request_id,
+            };
+        }
         if err.is_timeout() {
             let connect = err.is_connect();
             return Error::Timeout {

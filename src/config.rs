@@ -23,6 +23,12 @@ pub(crate) const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
 pub(crate) const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// A stream's whole budget: far past the longest completion Maverick writes
+/// at a slow provider's pace, yet a peer that trickles or sends keep-alive
+/// comments forever is cut within the hour.
+pub(crate) const DEFAULT_STREAM_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30 * 60));
+/// Bytes one stream may carry: a long completion's SSE is a few MiB.
+pub(crate) const DEFAULT_MAX_STREAM_BYTES: u64 = 256 * 1024 * 1024;
 
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -39,6 +45,7 @@ pub struct ClientBuilder {
     pub(crate) max_retry_wait: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_event_bytes: usize,
+    pub(crate) stream_limits: crate::body::StreamLimits,
     pub(crate) allow_insecure_http: bool,
     pub(crate) require_key: bool,
     pub(crate) http: Option<reqwest::Client>,
@@ -58,6 +65,7 @@ impl Default for ClientBuilder {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_event_bytes: crate::stream::DEFAULT_MAX_EVENT_BYTES,
+            stream_limits: crate::body::StreamLimits::default(),
             allow_insecure_http: false,
             require_key: true,
             http: None,
@@ -76,6 +84,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_retries", &self.max_retries)
+            .field("stream_limits", &self.stream_limits)
             .finish_non_exhaustive()
     }
 }
@@ -124,6 +133,33 @@ impl ClientBuilder {
     /// Longest silence tolerated on a stream before it fails (default 120 s).
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
         self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// Longest a stream may run in all, from sending the request to its last
+    /// byte, retries before the first event included (default 30 min;
+    /// `None` for no limit). The idle timeout alone never stops a peer that
+    /// sends a byte or a keep-alive comment now and then; this does.
+    pub fn stream_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.stream_limits.total = timeout.into();
+        self
+    }
+
+    /// Slowest stream tolerated: fewer than `bytes` arriving in any `window`
+    /// fails it with a [`StreamRate`](crate::TimeoutKind::StreamRate)
+    /// timeout. Off by default: a model may think for a while between
+    /// tokens, and only the caller knows how long is too long. A zero
+    /// `window` turns it off.
+    pub fn stream_min_rate(mut self, bytes: u64, window: Duration) -> Self {
+        self.stream_limits.min_rate = (!window.is_zero() && bytes > 0).then_some((bytes, window));
+        self
+    }
+
+    /// Most bytes one stream may carry in all (default 256 MiB), so an
+    /// endless stream of valid chunks cannot grow a collected answer
+    /// without bound.
+    pub fn max_stream_bytes(mut self, bytes: u64) -> Self {
+        self.stream_limits.max_bytes = bytes;
         self
     }
 

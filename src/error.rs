@@ -93,6 +93,11 @@ pub enum TimeoutKind {
     Request,
     /// No bytes arrived on a stream for this long.
     StreamIdle,
+    /// The stream's total budget ran out (`stream_timeout`).
+    StreamTotal,
+    /// Fewer bytes than the floor arrived in one window (`stream_min_rate`);
+    /// `after` is the window.
+    StreamRate,
 }
 
 impl TimeoutKind {
@@ -101,6 +106,8 @@ impl TimeoutKind {
             TimeoutKind::Connect => "connect_timeout",
             TimeoutKind::Request => "request_timeout",
             TimeoutKind::StreamIdle => "stream_idle_timeout",
+            TimeoutKind::StreamTotal => "stream_timeout",
+            TimeoutKind::StreamRate => "stream_min_rate",
         }
     }
 }
@@ -111,6 +118,8 @@ impl fmt::Display for TimeoutKind {
             TimeoutKind::Connect => "connect",
             TimeoutKind::Request => "request",
             TimeoutKind::StreamIdle => "stream idle",
+            TimeoutKind::StreamTotal => "stream total",
+            TimeoutKind::StreamRate => "stream minimum rate",
         })
     }
 }

@@ -13,6 +13,9 @@ pub(crate) struct RetryPolicy {
     pub cap: Duration,
     /// Longest server-requested wait honoured.
     pub max_wait: Duration,
+    /// Limits put on every stream body by [`execute_stream`]. They ride here
+    /// because this policy is what the stream call site hands over.
+    pub stream: crate::body::StreamLimits,
 }
 
 impl Default for RetryPolicy {
@@ -21,6 +24,7 @@ impl Default for RetryPolicy {
             initial: Duration::from_millis(500),
             cap: Duration::from_secs(8),
             max_wait: crate::config::DEFAULT_MAX_RETRY_WAIT,
+            stream: crate::body::StreamLimits::default(),
         }
     }
 }
@@ -48,20 +52,48 @@ pub(crate) fn should_retry(status: u16, headers: &HeaderMap) -> bool {
     }
 }
 
-/// `retry-after-ms`, then `Retry-After` as seconds or an HTTP date.
+/// Longest wait [`retry_after`] reports: anything longer is clamped to it,
+/// so no server value can overflow a `Duration` or an `Instant`. A year is
+/// far past any sane `max_retry_wait`, so a clamped value still fails fast.
+pub(crate) const RETRY_AFTER_CEILING: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `retry-after-ms`, then `Retry-After` as seconds or an HTTP date. Values
+/// come from the network: negative, NaN, non-ASCII or unparsable ones are
+/// ignored, and huge ones are clamped to [`RETRY_AFTER_CEILING`] (the caller
+/// then gives up at once, since that is past any `max_retry_wait`). When a
+/// header is repeated, the first value counts.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = text("retry-after-ms").and_then(parse_seconds_text) {
+        return Some(seconds_to_duration(ms / 1000.0));
     }
     let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    if let Some(secs) = parse_seconds_text(value) {
+        return Some(seconds_to_duration(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+            .min(RETRY_AFTER_CEILING),
+    )
+}
+
+/// A finite, non-negative number (seconds or milliseconds), or `None`.
+fn parse_seconds_text(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// Seconds to a `Duration` without `Duration::from_secs_f64`, which panics
+/// past `u64::MAX` seconds: clamps to [`RETRY_AFTER_CEILING`].
+fn seconds_to_duration(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    if secs >= RETRY_AFTER_CEILING.as_secs_f64() {
+        return RETRY_AFTER_CEILING;
+    }
+    Duration::try_from_secs_f64(secs).unwrap_or(RETRY_AFTER_CEILING)
 }
 
 /// Whether a transport failure may go away on its own.
@@ -99,8 +131,11 @@ pub(crate) enum SendError {
 }
 
 /// [`execute`] for streams: each attempt must see response headers within
-/// `wait`, since streams carry no total timeout that would end a server
-/// that accepts the connection and never answers.
+/// `wait`, since streams carry no request timeout that would end a server
+/// that accepts the connection and never answers. The body of the answer,
+/// success or error, is then read under `wait` as an idle timeout and the
+/// policy's [`StreamLimits`](crate::body::StreamLimits), so that neither a
+/// stream nor an error body read from it can run forever.
 pub(crate) async fn execute_stream(
     client: &reqwest::Client,
     request: reqwest::Request,
@@ -119,7 +154,9 @@ pub(crate) async fn execute_stream(
         SendError::Http(e) => transport_is_retryable(e),
         SendError::NoHeaders => true,
     };
-    execute_with(request, policy, max_retries, attempts, send, retryable).await
+    let started = tokio::time::Instant::now();
+    let response = execute_with(request, policy, max_retries, attempts, send, retryable).await?;
+    Ok(crate::body::guard(response, started, wait, &policy.stream))
 }
 
 async fn execute_with<E, F, Fut>(
@@ -157,7 +194,7 @@ where
             Ok(resp) => match retry_after(resp.headers()) {
                 // Past the cap, waiting would stall the caller: hand back the
                 // response so the error carries the requested wait.
-                Some(wait) if wait > policy.max_wait => return result,
+                Some(wait) if wait > policy.max_wait || wait >= RETRY_AFTER_CEILING => return result,
                 Some(wait) => wait,
                 None => policy.backoff(attempt),
             },
@@ -190,6 +227,69 @@ mod tests {
         assert!(
             got > Duration::from_secs(27) && got <= Duration::from_secs(30),
             "{got:?}"
+        );
+    }
+
+    fn after(pairs: &[(&str, &[u8])]) -> Option<Duration> {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.append(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        retry_after(&h)
+    }
+
+    #[test]
+    fn hostile_retry_after_values_never_panic_and_clamp() {
+        let ceiling = Some(RETRY_AFTER_CEILING);
+        for name in ["retry-after", "retry-after-ms"] {
+            for value in [
+                &b"1e20"[..],
+                b"1e30",
+                b"1e308",
+                b"18446744073709551616",
+                b"99999999999999999999999999999999",
+                b"1.7976931348623157e308",
+            ] {
+                assert_eq!(after(&[(name, value)]), ceiling, "{name}: {value:?}");
+            }
+            for value in [
+                &b"-1"[..],
+                b"NaN",
+                b"nan",
+                b"inf",
+                b"-inf",
+                b"infinity",
+                b"",
+                b"   ",
+                b"\xff\xfe",
+                "\u{0663}".as_bytes(),
+                b"1_000",
+                b"0x10",
+                b"--1",
+            ] {
+                assert_eq!(after(&[(name, value)]), None, "{name}: {value:?}");
+            }
+        }
+        assert_eq!(after(&[("retry-after-ms", b"-0")]), Some(Duration::ZERO));
+        assert_eq!(after(&[("retry-after", b"1e-300")]), Some(Duration::ZERO));
+        // A bad `retry-after-ms` falls back to `Retry-After`.
+        assert_eq!(
+            after(&[("retry-after-ms", b"NaN"), ("retry-after", b"3")]),
+            Some(Duration::from_secs(3))
+        );
+        // Repeated: the first value counts, whatever follows.
+        assert_eq!(
+            after(&[("retry-after", b"2"), ("retry-after", b"1e30")]),
+            Some(Duration::from_secs(2))
+        );
+        // A date far in the future is clamped too; one in the past is now.
+        assert_eq!(after(&[("retry-after", b"Fri, 31 Dec 9999 23:59:59 GMT")]), ceiling);
+        assert_eq!(
+            after(&[("retry-after", b"Thu, 01 Jan 1970 00:00:00 GMT")]),
+            Some(Duration::ZERO)
         );
     }
 

@@ -1,51 +1,11 @@
-//! Feeds arbitrary bytes, cut at arbitrary points, to the SSE decoder and
-//! checks that the split never changes the events, that nothing panics, and
-//! that the limit holds. Run with `cargo fuzz run sse` from `fuzz/`.
+//! Feeds arbitrary bytes, cut at arbitrary points, to the SSE decoder (see
+//! `checks/sse.rs`). Run with `cargo fuzz run sse` from `fuzz/`, or
+//! `.ci/fuzz` for every target with seeds from the transcripts.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maverick::__fuzz::{SseDecoder, SseError};
 
-const LIMIT: usize = 4096;
+#[path = "../checks/sse.rs"]
+mod checks;
 
-/// Every event as (name, data), plus how the input ended.
-fn decode(pieces: &[&[u8]]) -> (Vec<(String, Vec<u8>)>, Result<(), SseError>) {
-    let mut decoder = SseDecoder::new(LIMIT);
-    let mut events = Vec::new();
-    for piece in pieces {
-        decoder.feed(piece);
-        loop {
-            match decoder.next_event() {
-                Ok(Some(ev)) => {
-                    assert!(ev.data.len() <= LIMIT);
-                    events.push((ev.event.to_string(), ev.data.to_vec()));
-                }
-                Ok(None) => break,
-                Err(e) => return (events, Err(e)),
-            }
-        }
-    }
-    let end = decoder.finish();
-    (events, end)
-}
-
-fuzz_target!(|input: &[u8]| {
-    // The first byte chooses the cuts, the rest is the stream.
-    let Some((&seed, body)) = input.split_first() else {
-        return;
-    };
-    let whole = decode(&[body]);
-    let mut pieces = Vec::new();
-    let mut rest = body;
-    let mut step = usize::from(seed % 7) + 1;
-    while !rest.is_empty() {
-        let n = step.min(rest.len());
-        pieces.push(&rest[..n]);
-        rest = &rest[n..];
-        step = step * 5 % 11 + 1;
-    }
-    let split = decode(&pieces);
-    // Refusals included: a line or event over the limit is refused at the
-    // same place however the input was cut.
-    assert_eq!(whole, split);
-});
+fuzz_target!(|input: &[u8]| checks::check(input));
