@@ -167,59 +167,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The smallest document that meets every requirement: each needed
-    /// pointer present, built from the requirement list itself.
+    /// Our own spec with one path (the build guard's requirements are
+    /// many; a hand-made fixture would repeat them), a given summary and
+    /// optionally one more request property.
     fn complete(extra_request_field: Option<(&str, Value)>, summary: &str) -> String {
-        let message = |role: &str| {
-            json!({"type": "object", "properties": {"role": {"type": "string", "enum": [role]}, "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"oneOf": [
-            {"type": "object", "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}, "required": ["type", "text"]},
-            {"type": "object", "properties": {"type": {"type": "string", "enum": ["image_url"]}, "image_url": {"type": "object", "properties": {"url": {"type": "string"}}}}, "required": ["type", "image_url"]}
-        ]}}]}}, "required": ["role"]})
-        };
-        let mut props = serde_json::Map::new();
-        for n in [
-            "model",
-            "stream",
-            "max_tokens",
-            "max_completion_tokens",
-            "temperature",
-            "top_p",
-            "n",
-            "seed",
-            "frequency_penalty",
-            "presence_penalty",
-            "tool_choice",
-            "response_format",
-        ] {
-            props.insert(n.into(), json!({"type": "string"}));
-        }
-        props.insert(
-            "stop".into(),
-            json!({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
-        );
-        props.insert(
-            "stream_options".into(),
-            json!({"type": "object", "properties": {"include_usage": {"type": "boolean"}}}),
-        );
-        props.insert("tools".into(), json!({"type": "array", "items": {"type": "object", "properties": {"function": {"type": "object", "properties": {"name": {"type": "string"}}}}}}));
-        let roles: Vec<Value> = ["system", "developer", "user", "assistant", "tool"]
-            .into_iter()
-            .map(message)
-            .collect();
-        props.insert("messages".into(), json!({"type": "array", "items": {"oneOf": roles}}));
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/llama-4-maverick.json")).unwrap();
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        doc["paths"]
+            .as_object_mut()
+            .unwrap()
+            .retain(|p, _| p == "/v1/chat/completions");
+        let op = &mut doc["paths"]["/v1/chat/completions"]["post"];
+        op["summary"] = json!(summary);
         if let Some((k, v)) = extra_request_field {
-            props.insert(k.into(), v);
+            op["requestBody"]["content"]["application/json"]["schema"]["properties"][k] = v;
         }
-        let call = json!({"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}});
-        let usage = json!({"type": "object", "properties": {"total_tokens": {"type": "number"}}});
-        let response = json!({"type": "object", "properties": {"id": {"type": "string"}, "usage": usage, "choices": {"type": "array", "items": {"type": "object", "properties": {"message": {"type": "object", "properties": {"content": {"type": "string"}, "tool_calls": call}}}}}}});
-        let chunk = json!({"type": "object", "properties": {"id": {"type": "string"}, "usage": usage, "choices": {"type": "array", "items": {"type": "object", "properties": {"delta": {"type": "object", "properties": {"tool_calls": call}}}}}}});
-        json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {"/v1/chat/completions": {"post": {
-            "operationId": "chat", "summary": summary,
-            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": props, "required": ["model", "messages"]}}}},
-            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": response}, "text/event-stream": {"schema": chunk}}}}
-        }}}})
-        .to_string()
+        doc.to_string()
     }
 
     #[test]
@@ -243,7 +207,7 @@ mod tests {
         );
         assert_eq!(docs.diff.summary.docs_only, 1);
 
-        let added = complete(Some(("top_k", json!({"type": "integer"}))), "Chat");
+        let added = complete(Some(("x_probe", json!({"type": "integer"}))), "Chat");
         let more = plan("cur", &current, "cand", &added).unwrap();
         assert_eq!((more.drift, more.drift.exit_code()), (Drift::NonBreaking, 4));
         let fewer = plan("cur", &added, "cand", &current).unwrap();
