@@ -129,5 +129,10 @@ fn facts(normalized: &maverick_spec::Normalized) -> String {
         }
     }
     out.push_str("];\n");
+    out.push_str("/// Every property of the request schema: `ChatRequest::extra` refuses these.\npub(crate) const REQUEST_PROPERTIES: &[&str] = &[\n");
+    for name in props.into_iter().flat_map(|p| p.keys()) {
+        out.push_str(&format!("    {name:?},\n"));
+    }
+    out.push_str("];\n");
     out
 }

@@ -225,13 +225,13 @@ impl Client {
 
     /// [`chat`](Self::chat) with per-call options.
     pub async fn chat_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatResponse, Error> {
-        let wire = request.into_wire(&self.inner.model, false)?;
+        let body = request.into_wire(&self.inner.model, false)?;
         let call = self.call_context(&options)?;
         let timeout = options.timeout.unwrap_or(self.inner.shared.request_timeout);
-        let req = self.http_request(&wire, false, &call, Some(timeout))?;
+        let req = self.http_request(&body, false, &call, Some(timeout))?;
         let span = tracing::debug_span!("maverick.chat", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
         let started = std::time::Instant::now();
-        tracing::trace!(parent: &span, request = ?wire, "request body");
+        tracing::trace!(parent: &span, request = ?body, "request body");
         let result = tracing::Instrument::instrument(self.complete(req, &call, timeout), span.clone()).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
@@ -251,13 +251,15 @@ impl Client {
     /// timeout).
     pub(crate) fn http_request(
         &self,
-        wire: &crate::generated::types::ChatCompletionRequest,
+        body: &crate::request::WireBody,
         stream: bool,
         call: &Arc<CallContext>,
         timeout: Option<Duration>,
     ) -> Result<reqwest::Request, Error> {
         use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
-        let body = serde_json::to_vec(wire).map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
+        let body = body
+            .to_vec()
+            .map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
         let url = reqwest::Url::parse(&self.endpoint()).map_err(|e| Error::config(format!("bad endpoint URL: {e}")))?;
         let mut req = reqwest::Request::new(reqwest::Method::POST, url);
         let accept = match stream {

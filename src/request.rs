@@ -9,7 +9,7 @@ use std::num::NonZeroU64;
 use crate::construct::{from_json, Refused};
 use crate::error::Error;
 use crate::fields::{self, Field, List};
-use crate::generated::{types as t, REQUEST_BOUNDS};
+use crate::generated::{types as t, REQUEST_BOUNDS, REQUEST_PROPERTIES};
 use crate::message::Message;
 
 /// A chat completion request. Model defaults to the client's.
@@ -20,6 +20,8 @@ pub struct ChatRequest {
     pub(crate) wire: Result<t::ChatCompletionRequest, Refused>,
     /// Whether the caller chose a model; otherwise the client's applies.
     model_set: bool,
+    /// Body fields the spec does not have (`ChatRequest::extra`).
+    extra: serde_json::Map<String, serde_json::Value>,
     /// First setter argument that could not be represented (e.g. `n(0)`);
     /// reported when the request is sent or validated, never dropped.
     problem: Option<(String, String, String)>,
@@ -52,6 +54,7 @@ impl ChatRequest {
         ChatRequest {
             wire: from_json("request", serde_json::json!({"messages": [], "model": ""})),
             model_set: false,
+            extra: serde_json::Map::new(),
             problem: None,
         }
     }
@@ -294,6 +297,27 @@ impl ChatRequest {
         self.set_json("stream_options", json, |w, v| w.stream_options = Some(v))
     }
 
+    /// Adds a body field the spec does not have, for hosts that take more
+    /// than the published contract: vLLM's `guided_json` or
+    /// `chat_template_kwargs`, OpenRouter's `top_a`, LiteLLM's `metadata`.
+    /// Sent as given, after the typed fields. A key the typed request
+    /// already has is refused (when the request is sent or validated)
+    /// with an error naming it: set those through their setters or
+    /// [`wire_mut`](Self::wire_mut), so they stay checked.
+    pub fn extra(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        let key = key.into();
+        if REQUEST_PROPERTIES.contains(&key.as_str()) {
+            self.note(
+                &format!("extra({key:?})"),
+                "a field of the typed request",
+                "set it with its own setter (or wire_mut()); extra() is for fields the spec does not have",
+            );
+            return self;
+        }
+        self.extra.insert(key, value.into());
+        self
+    }
+
     /// The generated wire type, for fields this wrapper does not cover.
     /// Fails only when the generated types refused what the wrapper built
     /// (a spec change it does not cover).
@@ -352,7 +376,7 @@ impl ChatRequest {
     }
 
     /// Fills the model and checks the request; `stream` is set by the caller.
-    pub(crate) fn into_wire(self, default_model: &str, stream: bool) -> Result<t::ChatCompletionRequest, Error> {
+    pub(crate) fn into_wire(self, default_model: &str, stream: bool) -> Result<WireBody, Error> {
         self.validate()?;
         let mut wire = self.wire.map_err(Refused::into_error)?;
         let unset = fields::text(&wire.model).is_none_or(|m| m.trim().is_empty());
@@ -363,7 +387,37 @@ impl ChatRequest {
         if !stream {
             wire.stream_options = None;
         }
-        Ok(wire)
+        Ok(WireBody {
+            wire,
+            extra: self.extra,
+        })
+    }
+}
+
+/// The body as it goes out: the typed request, then the extra fields.
+#[derive(Debug)]
+pub(crate) struct WireBody {
+    pub wire: t::ChatCompletionRequest,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WireBody {
+    /// Serialises the body; with no extra fields, exactly the typed request.
+    pub(crate) fn to_vec(&self) -> serde_json::Result<Vec<u8>> {
+        #[derive(serde::Serialize)]
+        struct WithExtra<'a> {
+            #[serde(flatten)]
+            wire: &'a t::ChatCompletionRequest,
+            #[serde(flatten)]
+            extra: &'a serde_json::Map<String, serde_json::Value>,
+        }
+        match self.extra.is_empty() {
+            true => serde_json::to_vec(&self.wire),
+            false => serde_json::to_vec(&WithExtra {
+                wire: &self.wire,
+                extra: &self.extra,
+            }),
+        }
     }
 }
 
@@ -373,6 +427,7 @@ impl From<t::ChatCompletionRequest> for ChatRequest {
         ChatRequest {
             wire: Ok(wire),
             model_set,
+            extra: serde_json::Map::new(),
             problem: None,
         }
     }
@@ -434,13 +489,15 @@ mod tests {
             .stop("a")
             .stop("b")
             .into_wire("m", false)
-            .unwrap();
+            .unwrap()
+            .wire;
         assert_eq!(serde_json::to_value(&w.stop).unwrap(), serde_json::json!(["a", "b"]));
         assert_eq!(w.model, "m");
         let w = ChatRequest::user_prompt("x")
             .model("other")
             .into_wire("m", true)
-            .unwrap();
+            .unwrap()
+            .wire;
         assert_eq!((w.model.as_str(), w.stream), ("other", true));
     }
 }

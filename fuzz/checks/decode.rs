@@ -5,7 +5,8 @@
 //! may panic, and what was folded must be readable.
 
 use maverick::__fuzz::SseDecoder;
-use maverick::{ChatChunk, StreamAccumulator};
+use maverick::types::ChatCompletionChunk;
+use maverick::StreamAccumulator;
 
 fn read(response: &maverick::ChatResponse) {
     let _ = (
@@ -22,7 +23,7 @@ pub fn check(input: &[u8]) {
         let _ = format!("{completion:?}");
     }
     let mut acc = StreamAccumulator::new();
-    if let Ok(chunk) = serde_json::from_slice::<ChatChunk>(input) {
+    if let Ok(chunk) = serde_json::from_slice::<ChatCompletionChunk>(input) {
         // Twice: the second push continues what the first started.
         acc.push(&chunk);
         acc.push(&chunk);
@@ -30,10 +31,13 @@ pub fn check(input: &[u8]) {
     let mut decoder = SseDecoder::new(1 << 16);
     decoder.feed(input);
     while let Ok(Some(event)) = decoder.next_event() {
-        if let Ok(chunk) = serde_json::from_slice::<ChatChunk>(event.data) {
+        if let Ok(chunk) = serde_json::from_slice::<ChatCompletionChunk>(event.data) {
             acc.push(&chunk);
         }
     }
     let _ = (acc.text(), acc.usage(), acc.provider_meta(), acc.chunk_count());
-    read(&acc.finish());
+    // Folding may be refused (a typed error), never a panic.
+    if let Ok(response) = acc.finish() {
+        read(&response);
+    }
 }

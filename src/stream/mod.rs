@@ -52,9 +52,9 @@ impl Client {
     /// `timeout` in `options` is ignored: streams have no total timeout,
     /// only the idle one ([`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout)).
     pub async fn chat_stream_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatStream, Error> {
-        let wire = request.into_wire(self.model(), true)?;
+        let body = request.into_wire(self.model(), true)?;
         let call = self.call_context(&options)?;
-        let req = self.http_request(&wire, true, &call, None)?;
+        let req = self.http_request(&body, true, &call, None)?;
 
         let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
         let idle = self.stream_idle_timeout();
