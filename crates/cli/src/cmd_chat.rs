@@ -54,6 +54,10 @@ pub struct ChatArgs {
     /// Attach a text file to the prompt (repeatable).
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     files: Vec<PathBuf>,
+    /// Leave stdin alone even when it is a pipe (inside `while read` loops, or
+    /// where stdin stays open).
+    #[arg(long, conflicts_with = "interactive")]
+    no_stdin: bool,
     /// Image file or URL to send with the prompt (repeatable).
     #[arg(long = "image", value_name = "PATH_OR_URL")]
     images: Vec<String>,
@@ -263,7 +267,7 @@ pub async fn run(mut args: ChatArgs) -> Result<ExitCode, Failure> {
         }
         return crate::repl::run(session, None).await;
     }
-    let prompt = input::prompt(&args.prompt, &args.files)?;
+    let prompt = input::prompt(&args.prompt, &args.files, !args.no_stdin)?;
     let call = session.turn(&prompt, true);
     let answer = tokio::select! {
         answer = call => answer?,

@@ -59,18 +59,18 @@ pub fn piped_stdin() -> Result<Option<String>, Failure> {
 }
 
 /// The one-shot prompt, or a usage error that says how to give one.
-pub fn prompt(words: &[String], files: &[PathBuf]) -> Result<String, Failure> {
+pub fn prompt(words: &[String], files: &[PathBuf], read_stdin: bool) -> Result<String, Failure> {
     let mut attached = Vec::new();
     for path in files {
         attached.push((path.clone(), read_text(path, "--file")?));
     }
-    let terminal = std::io::stdin().is_terminal();
+    let terminal = std::io::stdin().is_terminal() || !read_stdin;
     if terminal && words.is_empty() && attached.is_empty() {
         return Err(Failure::Usage(
             "no prompt: give it as arguments (maverick chat \"Hello\"), pipe it in (echo Hello | maverick chat), or start a conversation with -i".into(),
         ));
     }
-    let piped = piped_stdin()?;
+    let piped = if read_stdin { piped_stdin()? } else { None };
     let text = assemble(words, piped.as_deref(), &attached);
     if text.is_empty() {
         return Err(Failure::Usage(

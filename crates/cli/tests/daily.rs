@@ -442,6 +442,19 @@ fn piped_text_follows_the_prompt_and_files_follow_both() {
         format!("x\n\npiped\n\n--- {notes_arg} ---\nfile line\n--- end of {notes_arg} ---")
     );
 
+    // --no-stdin leaves a pipe that never closes alone.
+    let mut child = maverick()
+        .args(["chat", "--no-stdin", "--base-url", &host.base_url, "just this"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _open = child.stdin.take();
+    let mut answer = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut answer).unwrap();
+    assert_eq!(answer, "echo: just this\n");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
     // Only a file: no arguments needed.
     let out = maverick()
         .args(["chat", "--base-url", &host.base_url, "--file", notes_arg])
