@@ -50,6 +50,8 @@ pub async fn run(mut session: Session, first: Option<String>) -> Result<ExitCode
         ));
     }
     let mut failed = false;
+    // `--image`s go with the first turn sent.
+    let mut images = true;
     let mut pending = first;
     loop {
         let line = match pending.take() {
@@ -95,7 +97,7 @@ pub async fn run(mut session: Session, first: Option<String>) -> Result<ExitCode
         } else {
             line.to_string()
         };
-        let turn = session.turn(&text, false);
+        let turn = session.turn(&text, images);
         let outcome = tokio::select! {
             outcome = turn => outcome,
             _ = tokio::signal::ctrl_c() => {
@@ -106,6 +108,7 @@ pub async fn run(mut session: Session, first: Option<String>) -> Result<ExitCode
         };
         match outcome {
             Ok(response) => {
+                images = false;
                 let answer = response.text().unwrap_or_default();
                 if answer.is_empty() && !response.tool_calls().is_empty() {
                     say("(tool calls are shown, not run; this turn is not kept)");
