@@ -1,38 +1,92 @@
-//! `maverick chat`: one completion, streamed to the terminal by default.
+//! `maverick chat`: one completion, streamed to the terminal by default, or
+//! a conversation with `-i`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Args;
 use futures_util::StreamExt;
 use maverick::{ChatResponse, Client, StreamAccumulator};
 use maverick_mock::MockServer;
 
-use crate::exit::{Failure, INTERRUPTED};
-use crate::request::{self, RequestFlags};
+use crate::conversation::{Conversation, Role};
+use crate::exit::{Failure, INTERRUPTED, PREFIX};
+use crate::input;
+use crate::output::{self, Cost, Paint};
+use crate::request::{RequestFlags, Shape};
+use crate::settings::{self, TargetFlags};
+
+const CHAT_HELP: &str = "\
+Short flags: -m model, -s system, -t temperature, -n max tokens, -f file, -i interactive,
+-c continue, -u usage, -v verbose, -p profile.
+
+Prompt: the arguments, then piped stdin, then each --file, a blank line between them.
+
+Host and key:
+  --base-url, else the profile's base_url, else AIML_API_BASE / AIMLAPI_API_BASE, else the AI/ML API.
+  The key comes from the variable --api-key-env (or the profile's api_key_env) names, else
+  AIML_API_KEY / AIMLAPI_API_KEY. With neither, no key is sent: local hosts (llama.cpp, vLLM,
+  Ollama) need none; only the AI/ML API is refused up front. Keys are never taken as arguments.
+
+Config: --config, else MAVERICK_CONFIG, else $XDG_CONFIG_HOME/maverick/config.toml
+(~/.config/maverick/config.toml). Top-level keys are defaults; [profiles.NAME] tables are
+picked with -p NAME, MAVERICK_PROFILE, or `profile = \"NAME\"`. Keys: base_url, model,
+api_key_env, no_api_key, allow_http, system, temperature, max_tokens, top_p, usage, stream.
+
+In -i: /system TEXT, /model NAME, /save FILE, /load FILE, /clear, /usage, /help, /exit.
+Ctrl-C stops the answer being written; Ctrl-D or /exit ends the session.
+
+Exit codes: 0 success (also when stdout is closed early, as with | head), 1 API or network
+failure, 2 usage or configuration error, 130 interrupted.";
 
 #[derive(Debug, Args)]
+#[command(after_help = CHAT_HELP)]
 pub struct ChatArgs {
-    /// The prompt; read from stdin when no words are given.
+    /// The prompt; piped stdin and --file contents are appended to it.
     prompt: Vec<String>,
     /// System message.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(short, long, value_name = "TEXT", conflicts_with = "system_file")]
     system: Option<String>,
+    /// Read the system message from a file.
+    #[arg(long, value_name = "PATH")]
+    system_file: Option<PathBuf>,
+    /// Attach a text file to the prompt (repeatable).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    files: Vec<PathBuf>,
+    /// Leave stdin alone even when it is a pipe (inside `while read` loops, or
+    /// where stdin stays open).
+    #[arg(long, conflicts_with = "interactive")]
+    no_stdin: bool,
     /// Image file or URL to send with the prompt (repeatable).
     #[arg(long = "image", value_name = "PATH_OR_URL")]
     images: Vec<String>,
-    /// Model name (default: the provider's Maverick).
-    #[arg(long, value_name = "NAME")]
+    /// Model name (default: the profile's, else the provider's Maverick).
+    #[arg(short, long, value_name = "NAME")]
     model: Option<String>,
+    /// Profile from the config file.
+    #[arg(short, long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Config file (default: $XDG_CONFIG_HOME/maverick/config.toml).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
     /// API base URL, e.g. http://localhost:8000/v1 for vLLM.
     #[arg(long, value_name = "URL", conflicts_with = "mock")]
     base_url: Option<String>,
+    /// Read the key from this variable instead of AIML_API_KEY.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["mock", "no_key"])]
+    api_key_env: Option<String>,
+    /// Send no key, even when AIML_API_KEY is set.
+    #[arg(long, conflicts_with = "mock")]
+    no_key: bool,
+    /// Allow sending the key over http:// to a host that is not loopback.
+    #[arg(long, conflicts_with = "mock")]
+    allow_http: bool,
     /// Upper bound on generated tokens.
-    #[arg(long, value_name = "N")]
+    #[arg(short = 'n', long, value_name = "N")]
     max_tokens: Option<u32>,
     /// Sampling temperature (0 to 2).
-    #[arg(long, value_name = "F")]
+    #[arg(short, long, value_name = "F")]
     temperature: Option<f64>,
     /// Nucleus sampling mass (0 to 1).
     #[arg(long, value_name = "F")]
@@ -55,120 +109,285 @@ pub struct ChatArgs {
     /// Make one non-streaming call.
     #[arg(long)]
     no_stream: bool,
-    /// Print the final response as JSON (accumulated when streaming).
-    #[arg(long)]
+    /// Print the final response as JSON (accumulated when streaming, usage included).
+    #[arg(long, conflicts_with = "interactive")]
     json: bool,
+    /// Print tokens, credits and USD spent on stderr after the answer.
+    #[arg(short, long)]
+    usage: bool,
+    /// Show each call's request id, status, attempts and latency on stderr (-vv: the library's log too).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// A conversation: turns from the terminal, or line by line from stdin.
+    #[arg(short, long)]
+    interactive: bool,
+    /// Resume a conversation saved with /save or --save.
+    #[arg(short = 'c', long = "continue", value_name = "FILE")]
+    continue_from: Option<PathBuf>,
+    /// Save the conversation to FILE after the answer (with -i: when the session ends).
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
     /// Answer from the embedded contract mock; no key needed.
     #[arg(long)]
     mock: bool,
 }
 
-pub async fn run(args: ChatArgs) -> Result<ExitCode, Failure> {
-    let json = args.json;
-    let stream = !args.no_stream;
-    let request = request::build(RequestFlags {
-        prompt: args.prompt,
-        system: args.system,
-        images: args.images,
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-        top_p: args.top_p,
+/// Everything a turn needs, set up once.
+pub struct Session {
+    pub client: Client,
+    pub shape: Shape,
+    pub conversation: Conversation,
+    /// Set by `/model`; the client's model otherwise.
+    pub model: Option<String>,
+    pub stream: bool,
+    pub json: bool,
+    pub usage: bool,
+    pub verbose: bool,
+    pub total: Cost,
+    pub save: Option<PathBuf>,
+    /// Kept alive until the session ends; dropping it stops the mock.
+    _mock: Option<MockServer>,
+}
+
+impl ChatArgs {
+    pub fn verbosity(&self) -> u8 {
+        self.verbose
+    }
+}
+
+fn real_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+async fn setup(args: &mut ChatArgs) -> Result<Session, Failure> {
+    let env: &dyn Fn(&str) -> Option<String> = &real_env;
+    let file = settings::load(args.config.as_deref(), env)?;
+    let (_, profile) = file.select(args.profile.as_deref(), env)?;
+
+    let mut conversation = match &args.continue_from {
+        Some(path) => Conversation::load(path, "--continue")?,
+        None => Conversation::default(),
+    };
+    let system = match (&args.system, &args.system_file) {
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(path)) => Some(input::read_text(path, "--system-file")?),
+        (None, None) => conversation
+            .system()
+            .map(str::to_string)
+            .or_else(|| profile.system.clone()),
+    };
+    conversation.set_system(system.filter(|s| !s.trim().is_empty()));
+    let model = args
+        .model
+        .clone()
+        .or_else(|| profile.model.clone())
+        .or_else(|| conversation.model.clone());
+
+    let stream = !args.no_stream && profile.stream != Some(false);
+    let usage = args.usage || profile.usage == Some(true);
+    let verbose = args.verbose > 0;
+    let shape = Shape::new(RequestFlags {
+        images: std::mem::take(&mut args.images),
+        max_tokens: args.max_tokens.or(profile.max_tokens),
+        temperature: args.temperature.or(profile.temperature),
+        top_p: args.top_p.or(profile.top_p),
         seed: args.seed,
-        stops: args.stops,
-        tools: args.tools,
-        tool_choice: args.tool_choice,
-        schema: args.schema,
+        stops: std::mem::take(&mut args.stops),
+        tools: std::mem::take(&mut args.tools),
+        tool_choice: args.tool_choice.take(),
+        schema: args.schema.take(),
+        include_usage: stream && (args.json || usage || verbose || args.interactive),
     })?;
 
-    // Kept alive until the call ends; dropping it stops the mock.
-    let mut _mock = None;
-    let mut builder = Client::builder();
+    // The library reads the key and base URL from the environment on its
+    // own; the CLI decides both, so it shows it none of those variables.
+    let hide: Vec<&str> = maverick::KEY_VARS
+        .iter()
+        .chain(maverick::BASE_URL_VARS.iter())
+        .copied()
+        .collect();
+    let mut builder = Client::builder().environment(move |name| {
+        if hide.contains(&name) {
+            None
+        } else {
+            std::env::var(name).ok()
+        }
+    });
+    let mut mock = None;
     if args.mock {
         let server = MockServer::start().await?;
         builder = builder.api_key("maverick-cli-mock").base_url(server.base_url());
-        _mock = Some(server);
+        mock = Some(server);
     } else {
-        if !maverick::KEY_VARS
-            .iter()
-            .any(|v| std::env::var(v).is_ok_and(|k| !k.trim().is_empty()))
-        {
-            return Err(Failure::Usage(format!(
-                "no API key: set {} (or {}), or pass --mock to use the embedded mock",
-                maverick::KEY_VARS[0],
-                maverick::KEY_VARS[1]
-            )));
-        }
-        if let Some(url) = args.base_url {
-            builder = builder.base_url(url);
-        }
+        let target = settings::target(
+            &TargetFlags {
+                base_url: args.base_url.as_deref(),
+                api_key_env: args.api_key_env.as_deref(),
+                no_key: args.no_key,
+                allow_http: args.allow_http,
+            },
+            &profile,
+            env,
+        )?;
+        builder = builder
+            .base_url(target.base_url)
+            .allow_insecure_http(target.allow_insecure_http);
+        builder = match target.key {
+            Some((_, key)) => builder.api_key(key),
+            None => builder.without_api_key(),
+        };
     }
-    if let Some(model) = args.model {
-        builder = builder.model(model);
+    if let Some(model) = &model {
+        builder = builder.model(model.clone());
     }
     let client = builder.build()?;
+    conversation.model = Some(client.model().to_string());
+    Ok(Session {
+        client,
+        shape,
+        conversation,
+        model: None,
+        stream,
+        json: args.json,
+        usage,
+        verbose,
+        total: Cost::default(),
+        save: args.save.take(),
+        _mock: mock,
+    })
+}
 
-    let call = async {
-        if stream {
-            streamed(&client, request, json).await
-        } else {
-            let response = client.chat(request).await?;
-            print_final(&response, json, true)
+pub async fn run(mut args: ChatArgs) -> Result<ExitCode, Failure> {
+    let mut session = setup(&mut args).await?;
+    if args.interactive {
+        if !args.files.is_empty() || !args.prompt.is_empty() {
+            // The first turn of the conversation.
+            let first = input::assemble(&args.prompt, None, &read_files(&args.files)?);
+            return crate::repl::run(session, Some(first)).await;
         }
-    };
-    tokio::select! {
-        result = call => result.map(|()| ExitCode::SUCCESS),
+        return crate::repl::run(session, None).await;
+    }
+    let prompt = input::prompt(&args.prompt, &args.files, !args.no_stdin)?;
+    let call = session.turn(&prompt, true);
+    let answer = tokio::select! {
+        answer = call => answer?,
         _ = tokio::signal::ctrl_c() => {
             // Leave the terminal on a fresh line; the call is dropped, which
             // closes the connection.
-            println!();
-            eprintln!("maverick: interrupted");
-            Ok(ExitCode::from(INTERRUPTED))
+            let _ = output::out("\n");
+            output::note(&format!("{PREFIX}interrupted"));
+            return Ok(ExitCode::from(INTERRUPTED));
         }
+    };
+    if let Some(path) = session.save.clone() {
+        session.conversation.push(Role::User, prompt);
+        session
+            .conversation
+            .push(Role::Assistant, answer.text().unwrap_or_default());
+        session
+            .conversation
+            .save(&path)
+            .map_err(|e| Failure::Usage(format!("--save {}: {e}", path.display())))?;
     }
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn streamed(client: &Client, request: maverick::ChatRequest, json: bool) -> Result<(), Failure> {
-    let mut stream = client.chat_stream(request).await?;
-    let mut acc = StreamAccumulator::new();
-    let mut out = std::io::stdout();
-    let mut printed = false;
-    while let Some(item) = stream.next().await {
-        let chunk = item?;
-        acc.push(&chunk);
-        if json {
-            continue;
+fn read_files(files: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, Failure> {
+    files
+        .iter()
+        .map(|p| input::read_text(p, "--file").map(|t| (p.clone(), t)))
+        .collect()
+}
+
+impl Session {
+    pub fn model_name(&self) -> &str {
+        self.model.as_deref().unwrap_or(self.client.model())
+    }
+
+    /// One call with the conversation so far and `prompt`: the answer is
+    /// printed (streamed unless `--no-stream`), then tool calls, then usage
+    /// with `-u`. The conversation itself is left to the caller.
+    pub async fn turn(&mut self, prompt: &str, images: bool) -> Result<ChatResponse, Failure> {
+        let history: Vec<_> = self.conversation.turns().collect();
+        let request = self
+            .shape
+            .request(self.conversation.system(), &history, prompt, images)?;
+        let request = match &self.model {
+            Some(model) => request.model(model.clone()),
+            None => request,
+        };
+        let started = Instant::now();
+        let (response, cost, first) = if self.stream {
+            self.streamed(request, started).await?
+        } else {
+            let response = self.client.chat(request).await?;
+            let cost = Cost::from_parts(
+                response.usage().and_then(|u| serde_json::to_value(u).ok()),
+                &response.meta,
+                response.raw_json().as_ref().and_then(|v| v.get("meta")),
+            );
+            (response, cost, None)
+        };
+        let summary = output::call_summary(self.client.base_url(), &response.meta, started.elapsed(), first);
+        output::verbose(self.verbose, &summary);
+        self.print_final(&response, !self.stream)?;
+        if self.usage {
+            output::note(&Paint::stderr().dim(&cost.line("usage")));
         }
-        if let Some(piece) = chunk.text() {
-            if !piece.is_empty() {
-                write!(out, "{piece}")
-                    .and_then(|()| out.flush())
-                    .map_err(stdout_failed)?;
-                printed = true;
+        self.total.add(&cost);
+        Ok(response)
+    }
+
+    async fn streamed(
+        &self,
+        request: maverick::ChatRequest,
+        started: Instant,
+    ) -> Result<(ChatResponse, Cost, Option<std::time::Duration>), Failure> {
+        let mut stream = self.client.chat_stream(request).await?;
+        let mut acc = StreamAccumulator::new();
+        let mut first = None;
+        while let Some(item) = stream.next().await {
+            let chunk = item?;
+            acc.push(&chunk);
+            if let Some(piece) = chunk.text().filter(|p| !p.is_empty()) {
+                first.get_or_insert_with(|| started.elapsed());
+                if !self.json {
+                    output::out(piece)?;
+                }
             }
         }
+        let cost = Cost::from_parts(
+            stream.usage().and_then(|u| serde_json::to_value(u).ok()),
+            stream.meta(),
+            stream
+                .provider_meta()
+                .map(|m| serde_json::Value::Object(m.clone()))
+                .as_ref(),
+        );
+        let mut response = acc.finish()?;
+        response.meta = stream.meta().clone();
+        Ok((response, cost, first))
     }
-    print_final(&acc.finish()?, json, !printed)
-}
 
-/// Prints what is left to print: all of it as JSON, or the text (unless it
-/// was already streamed) followed by any tool calls.
-fn print_final(response: &ChatResponse, json: bool, print_text: bool) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    if json {
-        let text = serde_json::to_string_pretty(&response.completion)
-            .map_err(|e| Failure::Network(format!("cannot encode the response as JSON: {e}")))?;
-        return writeln!(out, "{text}").map_err(stdout_failed);
+    /// Prints what is left to print: all of it as JSON, or the text (unless
+    /// it was already streamed) followed by any tool calls.
+    fn print_final(&self, response: &ChatResponse, print_text: bool) -> Result<(), Failure> {
+        if self.json {
+            let text = serde_json::to_string_pretty(&response.completion)
+                .map_err(|e| Failure::Network(format!("cannot encode the response as JSON: {e}")))?;
+            return output::out(&format!("{text}\n"));
+        }
+        let mut rest = String::new();
+        if print_text {
+            rest.push_str(response.text().unwrap_or_default());
+        }
+        rest.push('\n');
+        let paint = Paint::stdout();
+        for call in response.tool_calls() {
+            let line = format!("tool call {} {}: {}", call.id, call.name, call.arguments);
+            rest.push_str(&paint.cyan(&line));
+            rest.push('\n');
+        }
+        output::out(&rest)
     }
-    if print_text {
-        write!(out, "{}", response.text().unwrap_or_default()).map_err(stdout_failed)?;
-    }
-    writeln!(out).map_err(stdout_failed)?;
-    for call in response.tool_calls() {
-        writeln!(out, "tool call {} {}: {}", call.id, call.name, call.arguments).map_err(stdout_failed)?;
-    }
-    out.flush().map_err(stdout_failed)
-}
-
-fn stdout_failed(e: std::io::Error) -> Failure {
-    Failure::Network(format!("cannot write to stdout: {e}"))
 }

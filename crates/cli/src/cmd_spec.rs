@@ -137,7 +137,7 @@ async fn execute(cmd: SpecCommand, fetch: &Fetch) -> u8 {
     match result {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            eprintln!("maverick: {}", f.message);
             f.code
         }
     }
@@ -204,7 +204,7 @@ async fn run_update(from: &str, check: bool, spec: &Path, fetch: &Fetch) -> Resu
                 print!("{}", diff(&label, &old, from, &new).render_text());
             }
             println!("\n{label}: breaking drift: the build would refuse the published document");
-            eprintln!("error: {e}");
+            eprintln!("maverick: {e}");
             return Ok(Drift::Breaking.exit_code());
         }
         Err(e) => return Err(source(e.to_string())),

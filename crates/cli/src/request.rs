@@ -1,19 +1,17 @@
 //! Turns flags and files into a `ChatRequest`; every bad input is a usage
 //! error that names the flag or file to fix.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use maverick::{ChatRequest, ContentPart, Message, Tool, ToolChoice};
 use serde_json::Value;
 
+use crate::conversation::{Role, Turn};
 use crate::exit::Failure;
 
-/// The request-shaping flags of `maverick chat`.
+/// The request-shaping flags of `maverick chat`, the same for every turn.
 #[derive(Debug, Default)]
 pub struct RequestFlags {
-    pub prompt: Vec<String>,
-    pub system: Option<String>,
     pub images: Vec<String>,
     pub max_tokens: Option<u32>,
     pub temperature: Option<f64>,
@@ -23,70 +21,119 @@ pub struct RequestFlags {
     pub tools: Vec<PathBuf>,
     pub tool_choice: Option<String>,
     pub schema: Option<PathBuf>,
+    /// Ask a stream to end with a usage chunk (`stream_options.include_usage`).
+    pub include_usage: bool,
 }
 
-pub fn build(flags: RequestFlags) -> Result<ChatRequest, Failure> {
-    let prompt = prompt_text(&flags.prompt)?;
-    let mut req = ChatRequest::new();
-    if let Some(system) = flags.system {
-        req = req.system(system);
-    }
-    let mut parts = vec![ContentPart::text(prompt)];
-    for image in &flags.images {
-        parts.push(image_part(image)?);
-    }
-    req = req.message(Message::user_parts(parts));
-    if let Some(n) = flags.max_tokens {
-        req = req.max_tokens(n);
-    }
-    if let Some(t) = flags.temperature {
-        req = req.temperature(t);
-    }
-    if let Some(p) = flags.top_p {
-        req = req.top_p(p);
-    }
-    if let Some(s) = flags.seed {
-        req = req.seed(s);
-    }
-    for stop in flags.stops {
-        req = req.stop(stop);
-    }
-    let mut names = Vec::new();
-    for file in &flags.tools {
-        let tool = read_tool(file)?;
-        names.push(tool.name().to_string());
-        req = req.tool(tool);
-    }
-    if let Some(choice) = flags.tool_choice {
-        req = req.tool_choice(tool_choice(&choice, &names)?);
-    }
-    if let Some(file) = &flags.schema {
-        let schema = read_json(file, "--schema")?;
-        req = req.json_schema(schema_name(file), schema, false);
-    }
-    // Bounds the library knows (temperature range, stop count...) are
-    // reported before anything is sent.
-    req.validate().map_err(Failure::from)?;
-    Ok(req)
+/// The flags, read and checked once: files parsed, images loaded.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    images: Vec<ContentPart>,
+    max_tokens: Option<u32>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    seed: Option<u64>,
+    stops: Vec<String>,
+    tools: Vec<Tool>,
+    tool_choice: Option<ToolChoice>,
+    schema: Option<(String, Value)>,
+    include_usage: bool,
 }
 
-fn prompt_text(words: &[String]) -> Result<String, Failure> {
-    let text = if words.is_empty() {
-        let mut buf = String::new();
-        std::io::stdin()
-            .read_to_string(&mut buf)
-            .map_err(|e| Failure::Usage(format!("cannot read the prompt from stdin: {e}")))?;
-        buf
-    } else {
-        words.join(" ")
-    };
-    let text = text.trim().to_string();
-    if text.is_empty() {
-        return Err(Failure::Usage(
-            "the prompt is empty; pass it as arguments or on stdin".into(),
-        ));
+impl Shape {
+    pub fn new(flags: RequestFlags) -> Result<Shape, Failure> {
+        let mut images = Vec::new();
+        for image in &flags.images {
+            images.push(image_part(image)?);
+        }
+        let mut names = Vec::new();
+        let mut tools = Vec::new();
+        for file in &flags.tools {
+            let tool = read_tool(file)?;
+            names.push(tool.name().to_string());
+            tools.push(tool);
+        }
+        let tool_choice = match flags.tool_choice {
+            Some(choice) => Some(tool_choice(&choice, &names)?),
+            None => None,
+        };
+        let schema = match &flags.schema {
+            Some(file) => Some((schema_name(file), read_json(file, "--schema")?)),
+            None => None,
+        };
+        let shape = Shape {
+            images,
+            max_tokens: flags.max_tokens,
+            temperature: flags.temperature,
+            top_p: flags.top_p,
+            seed: flags.seed,
+            stops: flags.stops,
+            tools,
+            tool_choice,
+            schema,
+            include_usage: flags.include_usage,
+        };
+        // Bounds the library knows (temperature range, stop count...) are
+        // reported before anything is read from stdin or sent.
+        shape.request(None, &[], "x", true)?;
+        Ok(shape)
     }
-    Ok(text)
+
+    /// One call: the system message, the earlier turns, then `prompt`
+    /// (with the `--image`s when `images` is set).
+    pub fn request(
+        &self,
+        system: Option<&str>,
+        history: &[&Turn],
+        prompt: &str,
+        images: bool,
+    ) -> Result<ChatRequest, Failure> {
+        let mut req = ChatRequest::new();
+        if let Some(system) = system {
+            req = req.system(system);
+        }
+        for turn in history {
+            req = match turn.role {
+                Role::System => req.system(turn.content.clone()),
+                Role::User => req.user(turn.content.clone()),
+                Role::Assistant => req.assistant(turn.content.clone()),
+            };
+        }
+        let mut parts = vec![ContentPart::text(prompt)];
+        if images {
+            parts.extend(self.images.iter().cloned());
+        }
+        req = req.message(Message::user_parts(parts));
+        if let Some(n) = self.max_tokens {
+            req = req.max_tokens(n);
+        }
+        if let Some(t) = self.temperature {
+            req = req.temperature(t);
+        }
+        if let Some(p) = self.top_p {
+            req = req.top_p(p);
+        }
+        if let Some(s) = self.seed {
+            req = req.seed(s);
+        }
+        for stop in &self.stops {
+            req = req.stop(stop.clone());
+        }
+        for tool in &self.tools {
+            req = req.tool(tool.clone());
+        }
+        if let Some(choice) = &self.tool_choice {
+            req = req.tool_choice(choice.clone());
+        }
+        if let Some((name, schema)) = &self.schema {
+            req = req.json_schema(name.clone(), schema.clone(), false);
+        }
+        if self.include_usage {
+            req = req.include_usage(true);
+        }
+        req.validate().map_err(Failure::from)?;
+        Ok(req)
+    }
 }
 
 fn image_part(spec: &str) -> Result<ContentPart, Failure> {
