@@ -235,7 +235,7 @@ impl Client {
         let started = std::time::Instant::now();
         tracing::trace!(parent: &span, request = ?wire, "request body");
         let result = tracing::Instrument::instrument(generated.create_chat_completion(&wire), span.clone()).await;
-        let latency_ms = started.elapsed().as_millis() as u64;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(value) => {
                 let meta = ResponseMeta::from_headers(
@@ -263,7 +263,7 @@ impl Client {
         match e {
             G::UnexpectedResponse(resp) => api_error_from_response(resp, call, self.inner.shared.max_body_bytes).await,
             G::InvalidResponsePayload(body, err) => {
-                let status = call.status.load(Ordering::Relaxed) as u16;
+                let status = u16::try_from(call.status.load(Ordering::Relaxed)).unwrap_or(0);
                 let oversized = call.oversized.load(Ordering::Relaxed);
                 if oversized > 0 {
                     return Error::Decode {
