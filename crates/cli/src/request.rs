@@ -72,11 +72,8 @@ pub fn build(flags: RequestFlags) -> Result<ChatRequest, Failure> {
 
 fn prompt_text(words: &[String]) -> Result<String, Failure> {
     let text = if words.is_empty() {
-        let mut buf = String::new();
-        std::io::stdin()
-            .read_to_string(&mut buf)
-            .map_err(|e| Failure::Usage(format!("cannot read the prompt from stdin: {e}")))?;
-        buf
+        read_bounded(std::io::stdin().lock(), MAX_INPUT_BYTES)
+            .map_err(|e| Failure::Usage(format!("cannot read the prompt from stdin: {e}")))?
     } else {
         words.join(" ")
     };
@@ -98,8 +95,35 @@ fn image_part(spec: &str) -> Result<ContentPart, Failure> {
     }
 }
 
+/// Largest prompt (stdin) or JSON file read: past any request the API
+/// takes, yet `/dev/zero` or an endless pipe cannot exhaust memory.
+const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads UTF-8 text, refusing more than `limit` bytes and invalid UTF-8
+/// with a message instead of growing without bound.
+fn read_bounded(reader: impl Read, limit: u64) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {limit} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
 fn read_json(path: &Path, flag: &str) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(path)
+    let text = std::fs::File::open(path)
+        .and_then(|file| read_bounded(file, MAX_INPUT_BYTES))
         .map_err(|e| Failure::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{flag} {}: not valid JSON: {e}", path.display())))
 }
