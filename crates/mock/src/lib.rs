@@ -173,7 +173,8 @@ impl MockServer {
         format!("http://{}/v1", self.addr)
     }
 
-    /// Every request received so far, oldest first.
+    /// The requests received so far, oldest first: the most recent 10,000,
+    /// with at most 64 MiB of bodies among them, so a long run stays bounded.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
     }
