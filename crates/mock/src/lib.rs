@@ -34,6 +34,7 @@
 
 mod contract;
 mod fault;
+mod guard;
 mod instance;
 mod openapi;
 mod plan;
@@ -134,7 +135,7 @@ impl MockBuilder {
         let app = server::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(guard::GuardedListener::new(listener), app)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })
@@ -217,7 +218,10 @@ impl Drop for MockServer {
 /// binaries that print the address before serving (`maverick mock`).
 pub async fn serve(listener: TcpListener, config: MockConfig) -> Result<(), MockError> {
     config.check()?;
-    axum::serve(listener, server::router(Shared::new(config)))
-        .await
-        .map_err(MockError::Serve)
+    axum::serve(
+        guard::GuardedListener::new(listener),
+        server::router(Shared::new(config)),
+    )
+    .await
+    .map_err(MockError::Serve)
 }
