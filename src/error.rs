@@ -386,7 +386,8 @@ fn scalar_to_string(v: serde_json::Value) -> String {
 /// The first `max` characters of a body, for error messages.
 pub(crate) fn snippet(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &text[..i]),
+        // `i` is a char boundary (from char_indices), so `get` always succeeds.
+        Some((i, _)) => format!("{}…", text.get(..i).unwrap_or(text)),
         None => text.to_string(),
     }
 }

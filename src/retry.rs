@@ -34,7 +34,8 @@ impl RetryPolicy {
     /// shortened by up to a quarter so that clients spread out.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        exp.min(self.cap).mul_f64(1.0 - 0.25 * fastrand::f64())
+        let full = u64::try_from(exp.min(self.cap).as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(full.saturating_sub(fastrand::u64(0..=full / 4)))
     }
 }
 
@@ -171,9 +172,9 @@ where
     F: Fn(reqwest::Request) -> Fut,
     Fut: std::future::Future<Output = Result<reqwest::Response, E>>,
 {
-    let mut attempt = 0;
+    let mut attempt: u32 = 0;
     loop {
-        attempt += 1;
+        attempt = attempt.saturating_add(1);
         attempts.store(attempt, Ordering::Relaxed);
         let spare = if attempt <= max_retries {
             request.try_clone()
@@ -185,7 +186,7 @@ where
         tracing::debug!(
             attempt,
             status = result.as_ref().ok().map(|r| r.status().as_u16()),
-            latency_ms = sent.elapsed().as_millis() as u64,
+            latency_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
             "attempt finished"
         );
         let Some(next) = spare else { return result };
@@ -201,7 +202,11 @@ where
             Err(e) if retryable(e) => policy.backoff(attempt),
             Err(_) => return result,
         };
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+        tracing::debug!(
+            attempt,
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "retrying"
+        );
         tokio::time::sleep(wait).await;
         request = next;
     }

@@ -1138,15 +1138,15 @@ fn run_suite(name: &str, api: Api, cases: u32) {
 
 #[test]
 fn hostile_servers_chat() {
-    run_suite("chat", Api::Chat, 1200);
+    run_suite("chat", Api::Chat, 1000);
 }
 
 #[test]
 fn hostile_servers_stream_collect() {
-    run_suite("chat_stream + collect", Api::Collect, 900);
+    run_suite("chat_stream + collect", Api::Collect, 800);
 }
 
 #[test]
 fn hostile_servers_stream_items() {
-    run_suite("chat_stream items", Api::Items, 900);
+    run_suite("chat_stream items", Api::Items, 800);
 }

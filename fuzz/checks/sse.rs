@@ -8,7 +8,9 @@ use maverick::__fuzz::{SseDecoder, SseError};
 pub const LIMIT: usize = 4096;
 
 /// Every event as (name, data), plus how the input ended.
-fn decode(pieces: &[&[u8]]) -> (Vec<(String, Vec<u8>)>, Result<(), SseError>) {
+type Decoded = (Vec<(String, Vec<u8>)>, Result<(), SseError>);
+
+fn decode(pieces: &[&[u8]]) -> Decoded {
     let mut decoder = SseDecoder::new(LIMIT);
     let mut events = Vec::new();
     for piece in pieces {

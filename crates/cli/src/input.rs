@@ -7,16 +7,37 @@ use std::path::{Path, PathBuf};
 
 use crate::exit::Failure;
 
+/// Largest prompt, piped text or attached file: past any request the API
+/// takes, yet `/dev/zero` or an endless pipe cannot exhaust memory.
+pub const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads UTF-8 text, refusing more than `limit` bytes and invalid UTF-8
+/// with a message instead of growing without bound.
+pub fn read_bounded(reader: impl Read, limit: u64) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {limit} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 (invalid byte at offset {}); attach images with --image",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
 /// Reads a UTF-8 text file for `flag`.
 pub fn read_text(path: &Path, flag: &str) -> Result<String, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))?;
-    String::from_utf8(bytes).map_err(|_| {
-        Failure::Usage(format!(
-            "{flag} {}: not UTF-8 text; attach images with --image",
-            path.display()
-        ))
-    })
+    std::fs::File::open(path)
+        .and_then(|file| read_bounded(file, MAX_INPUT_BYTES))
+        .map_err(|e| Failure::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))
 }
 
 /// How an attached file appears in the prompt.
@@ -48,14 +69,9 @@ pub fn piped_stdin() -> Result<Option<String>, Failure> {
     if stdin.is_terminal() {
         return Ok(None);
     }
-    let mut bytes = Vec::new();
-    stdin
-        .lock()
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?;
-    String::from_utf8(bytes)
+    read_bounded(stdin.lock(), MAX_INPUT_BYTES)
         .map(Some)
-        .map_err(|_| Failure::Usage("stdin is not UTF-8 text; attach images with --image".into()))
+        .map_err(|e| Failure::Usage(format!("cannot read the prompt from stdin: {e}")))
 }
 
 /// The one-shot prompt, or a usage error that says how to give one.

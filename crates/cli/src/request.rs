@@ -146,7 +146,8 @@ fn image_part(spec: &str) -> Result<ContentPart, Failure> {
 }
 
 fn read_json(path: &Path, flag: &str) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(path)
+    let text = std::fs::File::open(path)
+        .and_then(|file| crate::input::read_bounded(file, crate::input::MAX_INPUT_BYTES))
         .map_err(|e| Failure::Usage(format!("{flag} {}: cannot read it: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{flag} {}: not valid JSON: {e}", path.display())))
 }

@@ -45,7 +45,11 @@ impl<'a> Generator<'a, '_> {
         for key in ["default", "examples"] {
             match (key, map.get(key)) {
                 ("default", Some(v)) => return v.clone(),
-                ("examples", Some(Value::Array(list))) if !list.is_empty() => return list[0].clone(),
+                ("examples", Some(Value::Array(list))) if !list.is_empty() => {
+                    if let Some(first) = list.first() {
+                        return first.clone();
+                    }
+                }
                 _ => {}
             }
         }

@@ -34,6 +34,7 @@
 
 mod contract;
 mod fault;
+mod guard;
 mod instance;
 mod openapi;
 mod plan;
@@ -134,7 +135,7 @@ impl MockBuilder {
         let app = server::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(guard::GuardedListener::new(listener), app)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })
@@ -173,7 +174,8 @@ impl MockServer {
         format!("http://{}/v1", self.addr)
     }
 
-    /// Every request received so far, oldest first.
+    /// The requests received so far, oldest first: the most recent 10,000,
+    /// with at most 64 MiB of bodies among them, so a long run stays bounded.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
     }
@@ -216,7 +218,10 @@ impl Drop for MockServer {
 /// binaries that print the address before serving (`maverick mock`).
 pub async fn serve(listener: TcpListener, config: MockConfig) -> Result<(), MockError> {
     config.check()?;
-    axum::serve(listener, server::router(Shared::new(config)))
-        .await
-        .map_err(MockError::Serve)
+    axum::serve(
+        guard::GuardedListener::new(listener),
+        server::router(Shared::new(config)),
+    )
+    .await
+    .map_err(MockError::Serve)
 }

@@ -188,7 +188,8 @@ fn text(words: Vec<String>, limit: Option<usize>, stops: &[String]) -> PlannedCh
             }
             let end = at + piece.len();
             kept.push(if end > cut {
-                piece[..cut - at].to_string()
+                // `cut` comes from `find` on the joined text: a char boundary.
+                piece.get(..cut - at).unwrap_or(&piece).to_string()
             } else {
                 piece
             });

@@ -42,7 +42,8 @@ impl Rng {
 
     /// A word from a fixed vocabulary.
     pub fn word(&mut self) -> &'static str {
-        WORDS[self.below(WORDS.len() as u64) as usize]
+        let i = usize::try_from(self.below(WORDS.len() as u64)).unwrap_or(0);
+        WORDS.get(i).copied().unwrap_or("the")
     }
 
     /// Lower-case hex of the next value, for ids.

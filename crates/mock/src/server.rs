@@ -24,6 +24,11 @@ use crate::{plan, problem, wire};
 
 /// Request bodies up to this size are read; base64 images make them large.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Requests kept for [`MockServer::requests`](crate::MockServer::requests):
+/// the most recent ones, at most this many...
+const MAX_RECORDED: usize = 10_000;
+/// ...and bodies of at most this many bytes in all (the newest is always kept).
+const MAX_RECORDED_BYTES: usize = 64 * 1024 * 1024;
 /// How long a cut waits so the bytes before it reach the client.
 const FLUSH_BEFORE_CUT: Duration = Duration::from_millis(50);
 /// What one credit costs in USD in the billing headers.
@@ -114,16 +119,42 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let path = uri.path().to_string();
-    let request_id = format!("mock-{:08}", shared.counter.fetch_add(1, Ordering::Relaxed) + 1);
-    lock(&shared.requests).push(RecordedRequest::new(
-        method,
-        path.clone(),
-        headers.clone(),
-        body.clone(),
-    ));
+    let request_id = format!(
+        "mock-{:08}",
+        shared.counter.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+    );
+    // A body past the limit (or one that broke off) is answered in the
+    // provider's error shape, like every other refusal, not axum's text.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let message = format!("the request body was refused: {rejection}");
+            return problem::response(rejection.status(), json!(message), &path, &request_id);
+        }
+    };
+    {
+        let mut requests = lock(&shared.requests);
+        requests.push(RecordedRequest::new(
+            method,
+            path.clone(),
+            headers.clone(),
+            body.clone(),
+        ));
+        // A long-running mock keeps only recent history, so that a client
+        // sending request after request cannot grow it without bound.
+        let mut bytes: usize = requests.iter().map(|r| r.body.len()).sum();
+        let mut drop_first = 0;
+        while requests.len().saturating_sub(drop_first) > MAX_RECORDED
+            || (bytes > MAX_RECORDED_BYTES && requests.len().saturating_sub(drop_first) > 1)
+        {
+            bytes = bytes.saturating_sub(requests.get(drop_first).map_or(0, |r| r.body.len()));
+            drop_first = drop_first.saturating_add(1);
+        }
+        requests.drain(..drop_first);
+    }
 
     let scripted = lock(&shared.script).pop_front();
     let fault = match scripted {
@@ -179,6 +210,8 @@ async fn handle(
         frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
         ("text/event-stream", frames)
     } else {
+        // Derived `Serialize` on structs with string keys and no maps keyed
+        // by non-strings cannot fail; an empty body would still be answered.
         let completion = serde_json::to_vec(&wire::completion(&plan, created)).unwrap_or_default();
         ("application/json", vec![Bytes::from(completion)])
     };
