@@ -50,3 +50,11 @@ pub(crate) fn from_json<T: DeserializeOwned>(what: &'static str, value: Value) -
         why: e.to_string(),
     })
 }
+
+/// Sets `key` on a JSON object the wrapper built (never a panic, unlike
+/// `value[key] = ..`, which panics on a non-object).
+pub(crate) fn set(object: &mut Value, key: &str, field: impl Into<Value>) {
+    if let Some(map) = object.as_object_mut() {
+        map.insert(key.to_string(), field.into());
+    }
+}

@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 use serde_json::json;
 
-use crate::construct::{from_json, Refused};
+use crate::construct::{from_json, set, Refused};
 use crate::error::Error;
 use crate::fields::Field;
 use crate::generated::types as t;
@@ -70,7 +70,7 @@ impl Message {
             .collect();
         let mut json = json!({"role": "assistant", "tool_calls": calls});
         if let Some(content) = content {
-            json["content"] = content.into();
+            set(&mut json, "content", content);
         }
         Self::build("messages[].assistant", json, t::ChatMessage::AssistantMessage)
     }

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
-use crate::construct::{from_json, Refused};
+use crate::construct::{from_json, set, Refused};
 use crate::error::Error;
 use crate::generated::types as t;
 use crate::response::ToolCallRef;
@@ -47,10 +47,10 @@ impl Tool {
     fn build(name: String, description: Option<String>, parameters: Map<String, Value>, strict: Option<bool>) -> Self {
         let mut function = json!({"name": name.clone(), "parameters": parameters.clone()});
         if let Some(d) = description {
-            function["description"] = d.into();
+            set(&mut function, "description", d);
         }
         if let Some(strict) = strict {
-            function["strict"] = strict.into();
+            set(&mut function, "strict", strict);
         }
         let wire = from_json("tools[]", json!({"type": "function", "function": function}));
         Tool { name, parameters, wire }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::construct::from_json;
+use crate::construct::{from_json, set};
 use crate::error::Error;
 use crate::fields::{self, List};
 use crate::generated::types as t;
@@ -56,7 +56,7 @@ impl StreamAccumulator {
 
     /// Adds one chunk.
     pub fn push(&mut self, chunk: &t::ChatCompletionChunk) {
-        self.chunks += 1;
+        self.chunks = self.chunks.saturating_add(1);
         // The usage-only chunk of some servers has an empty id; keep the first real one.
         let id = fields::text(&chunk.id).unwrap_or_default();
         if !self.seen_first || (self.id.is_empty() && !id.is_empty()) {
@@ -74,7 +74,9 @@ impl StreamAccumulator {
             self.meta = Some(meta.clone());
         }
         for choice in chunk.choices.items() {
-            let state = self.choice_mut(fields::int(&choice.index).unwrap_or_default());
+            let Some(state) = self.choice_mut(fields::int(&choice.index).unwrap_or_default()) else {
+                continue;
+            };
             if let Some(reason) = &choice.finish_reason {
                 state.finish_reason = Some(reason.clone());
             }
@@ -134,17 +136,17 @@ impl StreamAccumulator {
                     .collect();
                 let mut message = json!({"role": c.role.unwrap_or_else(|| "assistant".to_string())});
                 if let Some(content) = c.content {
-                    message["content"] = content.into();
+                    set(&mut message, "content", content);
                 }
                 if let Some(refusal) = c.refusal {
-                    message["refusal"] = refusal.into();
+                    set(&mut message, "refusal", refusal);
                 }
                 if !calls.is_empty() {
-                    message["tool_calls"] = calls.into();
+                    set(&mut message, "tool_calls", calls);
                 }
                 let mut choice = json!({"index": c.index, "message": message});
                 if let Some(reason) = c.finish_reason {
-                    choice["finish_reason"] = reason.into();
+                    set(&mut choice, "finish_reason", reason);
                 }
                 choice
             })
@@ -157,7 +159,7 @@ impl StreamAccumulator {
             "choices": choices,
         });
         if let Some(usage) = self.usage.as_ref().and_then(|u| serde_json::to_value(u).ok()) {
-            body["usage"] = usage;
+            set(&mut body, "usage", usage);
         }
         // The build guard checks that the response type takes what is
         // assembled here, so this fails only on a spec change the guard
@@ -175,7 +177,9 @@ impl StreamAccumulator {
         Ok(ChatResponse::assembled(completion))
     }
 
-    fn choice_mut(&mut self, index: i64) -> &mut ChoiceState {
+    /// The state of choice `index`, created in order when new (always
+    /// `Some`; an `Option` so no index can panic).
+    fn choice_mut(&mut self, index: i64) -> Option<&mut ChoiceState> {
         let at = match self.choices.binary_search_by_key(&index, |c| c.index) {
             Ok(at) => at,
             Err(at) => {
@@ -191,7 +195,7 @@ impl StreamAccumulator {
                 at
             }
         };
-        &mut self.choices[at]
+        self.choices.get_mut(at)
     }
 }
 
@@ -210,7 +214,7 @@ impl ChoiceState {
         let target = match (by_index, id) {
             // Same index but a different id: a server numbering every
             // parallel call 0. It is a new call.
-            (Some(at), Some(id)) if !self.tools[at].id.is_empty() && self.tools[at].id != id => None,
+            (Some(at), Some(id)) if self.tools.get(at).is_some_and(|t| !t.id.is_empty() && t.id != id) => None,
             (Some(at), _) => Some(at),
             (None, Some(id)) => self.tools.iter().rposition(|tool| tool.id == id),
             // Neither index nor id: the continuation of the latest call.
@@ -224,9 +228,11 @@ impl ChoiceState {
                 name: String::new(),
                 arguments: String::new(),
             });
-            self.tools.len() - 1
+            self.tools.len().saturating_sub(1)
         });
-        let tool = &mut self.tools[at];
+        let Some(tool) = self.tools.get_mut(at) else {
+            return;
+        };
         if let Some(id) = id {
             if tool.id.is_empty() {
                 tool.id = id.to_string();

@@ -49,8 +49,12 @@ impl Client {
     }
 
     /// [`chat_stream`](Self::chat_stream) with per-call options. A
-    /// `timeout` in `options` is ignored: streams have no total timeout,
-    /// only the idle one ([`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout)).
+    /// `timeout` in `options` is ignored: a stream is bounded by its own
+    /// limits instead, the idle timeout
+    /// ([`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout)),
+    /// the total budget ([`stream_timeout`](crate::ClientBuilder::stream_timeout)),
+    /// an optional rate floor ([`stream_min_rate`](crate::ClientBuilder::stream_min_rate))
+    /// and a byte cap ([`max_stream_bytes`](crate::ClientBuilder::max_stream_bytes)).
     pub async fn chat_stream_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatStream, Error> {
         let body = request.into_wire(self.model(), true)?;
         let call = self.call_context(&options)?;

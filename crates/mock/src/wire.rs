@@ -35,9 +35,16 @@ fn choice(index: usize, planned: &PlannedChoice) -> Value {
             .iter()
             .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
             .collect();
-        message["tool_calls"] = Value::Array(calls);
+        set(&mut message, "tool_calls", Value::Array(calls));
     }
     json!({"index": index, "message": message, "finish_reason": planned.finish_reason})
+}
+
+/// Sets a field of an object built here (never a panic, unlike indexing).
+fn set(object: &mut Value, key: &str, field: Value) {
+    if let Some(map) = object.as_object_mut() {
+        map.insert(key.to_string(), field);
+    }
 }
 
 fn usage(plan: &Plan) -> Value {
@@ -83,12 +90,12 @@ pub fn chunks(plan: &Plan, created: i64) -> Vec<Value> {
             }
         }
         let mut last = delta(i, json!({}));
-        last["finish_reason"] = json!(c.finish_reason);
+        set(&mut last, "finish_reason", json!(c.finish_reason));
         out.push(frame(vec![last]));
     }
     if plan.include_usage {
         let mut last = frame(Vec::new());
-        last["usage"] = usage(plan);
+        set(&mut last, "usage", usage(plan));
         out.push(last);
     }
     out
