@@ -1,18 +1,33 @@
-//! Request throughput of `Client::chat` against a bare reqwest + serde typed
-//! call, on loopback, at concurrency 1 and 32. Target: ≥ 0.95× the bare call.
-//! Run with `cargo bench --bench request_throughput`; it prints both rates
-//! and the ratio (best of several interleaved rounds, to damp noise).
+//! Client cost, measured from outside: `Client::chat` and `Client::chat_stream`
+//! against a bare reqwest call posting the same generated types, on loopback.
+//!
+//! Method (see `../shared/perf-notes.md`): the server runs in its own process
+//! pinned to CPU 0 (`taskset -c 0`, spawned by this bench), the client on the
+//! CPU this bench runs on with a single tokio worker, so the server's cost
+//! cannot hide the client's. Rows are interleaved in rounds; each round's
+//! ratio is taken within the round, and the median of those ratios reported.
+//!
+//! ```sh
+//! cargo bench --bench request_throughput --no-run
+//! taskset -c 1 cargo bench --bench request_throughput
+//! ```
+//! Without `taskset` on the machine the server is not pinned (a note says
+//! so) and the figures mean less.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::io::BufRead;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use maverick::{types::ChatCompletionResponse, ChatRequest, Client};
+use futures_util::StreamExt;
+use maverick::types::{ChatCompletionChunk, ChatCompletionResponse};
+use maverick::{ChatRequest, Client};
 use support::{Loopback, Reply};
 
-const REQUESTS: usize = 4000;
+const CALLS: usize = 20_000;
+const STREAMS: usize = 1_000;
 const ROUNDS: usize = 5;
 
 fn completion() -> serde_json::Value {
@@ -23,14 +38,74 @@ fn completion() -> serde_json::Value {
     })
 }
 
-async fn run<F, Fut>(concurrency: usize, call: F) -> f64
+/// 200 content chunks, a usage chunk and `[DONE]`.
+fn stream_body() -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..200 {
+        let chunk = serde_json::json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "meta-llama/llama-4-maverick",
+            "choices": [{"index": 0, "delta": {"content": format!("token {i} of the answer, padded to a realistic size ....")}, "finish_reason": null}]});
+        out.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+    }
+    let usage = serde_json::json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "meta-llama/llama-4-maverick",
+        "choices": [], "usage": {"prompt_tokens": 24, "completion_tokens": 200, "total_tokens": 224}});
+    out.extend_from_slice(format!("data: {usage}\n\ndata: [DONE]\n\n").as_bytes());
+    out
+}
+
+/// The server process: one thread, answers until killed.
+fn serve() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let json = Reply::json(200, &completion());
+        let sse = Reply::bytes(200, "text/event-stream", stream_body());
+        let server = Loopback::start(move |req, _| {
+            if req.body.windows(13).any(|w| w == b"\"stream\":true") {
+                sse.clone()
+            } else {
+                json.clone()
+            }
+        })
+        .await;
+        println!("{}", server.base_url);
+        std::future::pending::<()>().await;
+    });
+}
+
+/// Starts the server process on CPU 0 and returns it with its base URL.
+fn spawn_server() -> (std::process::Child, String) {
+    let me = std::env::current_exe().unwrap();
+    let pinned = std::process::Command::new("taskset").arg("-V").output().is_ok();
+    let mut cmd = if pinned {
+        let mut c = std::process::Command::new("taskset");
+        c.arg("-c").arg("0").arg(&me);
+        c
+    } else {
+        eprintln!("note: taskset is not installed; the server is not pinned to its own core");
+        std::process::Command::new(&me)
+    };
+    let mut child = cmd
+        .env("MAVERICK_BENCH_SERVER", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_string())
+}
+
+async fn rate<F, Fut>(calls: usize, concurrency: usize, call: F) -> f64
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     let call = Arc::new(call);
     let started = Instant::now();
-    let per_worker = REQUESTS / concurrency;
+    let per_worker = calls / concurrency;
     let mut workers = Vec::new();
     for _ in 0..concurrency {
         let call = call.clone();
@@ -46,56 +121,113 @@ where
     (per_worker * concurrency) as f64 / started.elapsed().as_secs_f64()
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
 fn main() {
+    if std::env::var_os("MAVERICK_BENCH_SERVER").is_some() {
+        return serve();
+    }
+    let (mut server, base) = spawn_server();
+    // One worker: the client's whole cost lands on the bench's own CPU.
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let server = Loopback::always(Reply::json(200, &completion())).await;
-        let client = Client::builder().api_key("sk-bench").base_url(server.base_url.clone()).build().unwrap();
+        let client = Client::builder().api_key("sk-bench").base_url(base.clone()).build().unwrap();
         let bare = reqwest::Client::builder().build().unwrap();
-        let url = format!("{}/v1/chat/completions", server.base_url);
-        let body = ChatRequest::user_prompt("Say something.").max_tokens(80).model("meta-llama/llama-4-maverick");
+        let url = format!("{base}/v1/chat/completions");
+        let body = ChatRequest::user_prompt("Say something.")
+            .system("Be brief.")
+            .max_tokens(80)
+            .model("meta-llama/llama-4-maverick");
         // The baseline is a typed call too: it serialises the same typed request each time.
         let wire = Arc::new(body.wire().expect("the request builds").clone());
+        let mut stream_wire = (*wire).clone();
+        stream_wire.stream = true;
+        let stream_wire = Arc::new(stream_wire);
 
         for concurrency in [1usize, 32] {
-            let (mut best_bare, mut best_ours) = (0f64, 0f64);
+            let mut ratios = Vec::new();
+            let (mut bares, mut ours) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let (b, u, w) = (bare.clone(), url.clone(), wire.clone());
-                let rate = run(concurrency, move || {
+                let bare_rate = rate(CALLS, concurrency, move || {
                     let (b, u, w) = (b.clone(), u.clone(), w.clone());
                     async move {
-                        let resp = b
-                            .post(u)
-                            .header("authorization", "Bearer sk-bench")
-                            .json(&(*w).clone())
-                            .send()
-                            .await
-                            .unwrap();
+                        let resp = b.post(u).bearer_auth("sk-bench").json(&*w).send().await.unwrap();
                         let bytes = resp.bytes().await.unwrap();
                         let parsed: ChatCompletionResponse = serde_json::from_slice(&bytes).unwrap();
                         std::hint::black_box(parsed);
                     }
                 })
                 .await;
-                best_bare = best_bare.max(rate);
                 let (c, r) = (client.clone(), body.clone());
-                let rate = run(concurrency, move || {
+                let our_rate = rate(CALLS, concurrency, move || {
                     let (c, r) = (c.clone(), r.clone());
                     async move {
                         std::hint::black_box(c.chat(r).await.unwrap());
                     }
                 })
                 .await;
-                best_ours = best_ours.max(rate);
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                ratios.push(our_rate / bare_rate);
+                bares.push(bare_rate);
+                ours.push(our_rate);
             }
             println!(
-                "concurrency {concurrency:>2}: bare reqwest+serde {best_bare:>8.0} req/s, maverick {best_ours:>8.0} req/s, ratio {:.3}",
-                best_ours / best_bare
+                "chat, concurrency {concurrency:>2}: bare {:>7.0} req/s, maverick {:>7.0} req/s, median ratio {:.3} (rounds: {})",
+                median(bares),
+                median(ours),
+                median(ratios.clone()),
+                ratios.iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>().join(" ")
             );
         }
+
+        let mut ratios = Vec::new();
+        for _ in 0..ROUNDS {
+            let (b, u, w) = (bare.clone(), url.clone(), stream_wire.clone());
+            let bare_rate = rate(STREAMS, 1, move || {
+                let (b, u, w) = (b.clone(), u.clone(), w.clone());
+                async move {
+                    let resp = b.post(u).bearer_auth("sk-bench").json(&*w).send().await.unwrap();
+                    let bytes = resp.bytes().await.unwrap();
+                    let mut n = 0;
+                    for event in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                        let data = event.strip_prefix(b"data: ").unwrap_or(event);
+                        if data == b"[DONE]" {
+                            break;
+                        }
+                        let chunk: ChatCompletionChunk = serde_json::from_slice(data).unwrap();
+                        n += std::hint::black_box(chunk).choices.map_or(0, |c| c.len());
+                    }
+                    std::hint::black_box(n);
+                }
+            })
+            .await;
+            let (c, r) = (client.clone(), body.clone());
+            let our_rate = rate(STREAMS, 1, move || {
+                let (c, r) = (c.clone(), r.clone());
+                async move {
+                    let mut stream = c.chat_stream(r).await.unwrap();
+                    let mut n = 0;
+                    while let Some(chunk) = stream.next().await {
+                        n += std::hint::black_box(chunk.unwrap()).choices.as_ref().map_or(0, |c| c.len());
+                    }
+                    std::hint::black_box(n);
+                }
+            })
+            .await;
+            ratios.push(our_rate / bare_rate);
+        }
+        println!(
+            "streams end to end (202 events each): median ratio {:.3} (rounds: {})",
+            median(ratios.clone()),
+            ratios.iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>().join(" ")
+        );
     });
+    let _ = server.kill();
 }

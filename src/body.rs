@@ -6,6 +6,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+/// A stream's whole budget: far past the longest completion Maverick writes
+/// at a slow provider's pace, yet a peer that trickles or sends keep-alive
+/// comments forever is cut within the hour.
+pub(crate) const DEFAULT_STREAM_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30 * 60));
+/// Bytes one stream may carry: a long completion's SSE is a few MiB.
+pub(crate) const DEFAULT_MAX_STREAM_BYTES: u64 = 256 * 1024 * 1024;
+
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
@@ -70,16 +77,16 @@ pub(crate) struct StreamLimits {
 impl Default for StreamLimits {
     fn default() -> Self {
         StreamLimits {
-            total: crate::config::DEFAULT_STREAM_TIMEOUT,
+            total: DEFAULT_STREAM_TIMEOUT,
             min_rate: None,
-            max_bytes: crate::config::DEFAULT_MAX_STREAM_BYTES,
+            max_bytes: DEFAULT_MAX_STREAM_BYTES,
         }
     }
 }
 
 /// Which stream limit cut a body; travels inside the `reqwest::Error` the
 /// body stream yields and is turned back into a typed error by
-/// [`Client::transport_error`](crate::Client).
+/// `wire_error::transport`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LimitHit {
     /// No bytes for this long.

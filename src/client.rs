@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::ClientBuilder;
-use crate::error::{ApiError, Error, TimeoutKind};
+use crate::error::{ApiError, Error};
 use crate::generated::OPERATION_PATH;
 use crate::request::ChatRequest;
 use crate::response::{ChatResponse, ResponseMeta};
 use crate::retry::RetryPolicy;
-use crate::transport::{CallContext, Shared, Transport};
+use crate::transport::{CallContext, CallSettings, Transport};
 
 /// A client for Llama-4-Maverick chat completions. Cheap to clone; share one
 /// per process so connections are pooled.
@@ -22,13 +22,12 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    /// Base URL the generated client appends its path to.
-    generated_base: String,
+    /// The endpoint and what error messages need; shared with streams.
+    origin: Arc<crate::wire_error::Origin>,
     /// Base URL as users think of it (ends in `/v1`), for messages.
     base_url: String,
     model: String,
-    shared: Arc<Shared>,
-    connect_timeout: Duration,
+    shared: Arc<CallSettings>,
     stream_idle_timeout: Duration,
     max_event_bytes: usize,
 }
@@ -53,6 +52,8 @@ pub struct CallOptions {
     pub timeout: Option<Duration>,
     /// Your own `X-Client-Request-Id` (1–128 of `[A-Za-z0-9._:-]`).
     pub request_id: Option<String>,
+    /// Headers for this call only, written last (see [`header`](Self::header)).
+    pub headers: Vec<(String, String)>,
 }
 
 impl CallOptions {
@@ -71,6 +72,13 @@ impl CallOptions {
         self.request_id = Some(id.into());
         self
     }
+    /// Adds a header to this call only, written after the client's (so it
+    /// can replace one). An invalid name or value fails the call with
+    /// [`Error::InvalidRequest`] before anything is sent.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
 }
 
 impl ClientBuilder {
@@ -78,6 +86,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let key = self.resolve_key()?;
         let root = self.resolve_base_url()?;
+        let default_headers = crate::transport::header_map(&self.default_headers)
+            .map_err(|(name, why)| Error::config(format!("default_header({name:?}): {why}")))?;
         let model = match &self.model {
             Some(m) if m.trim().is_empty() => {
                 return Err(Error::config(
@@ -97,13 +107,19 @@ impl ClientBuilder {
         } else {
             format!("{root}/v1")
         };
+        // Parsed once here; every call clones it.
+        let endpoint = reqwest::Url::parse(&format!("{generated_base}{OPERATION_PATH}"))
+            .map_err(|e| Error::config(format!("bad endpoint URL {generated_base}{OPERATION_PATH}: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                generated_base,
+                origin: Arc::new(crate::wire_error::Origin {
+                    endpoint,
+                    connect_timeout: self.connect_timeout,
+                }),
                 base_url: format!("{root}/v1"),
                 model,
-                shared: Arc::new(Shared {
+                shared: Arc::new(CallSettings {
                     key,
                     request_timeout: self.request_timeout,
                     retry: RetryPolicy {
@@ -113,8 +129,8 @@ impl ClientBuilder {
                     },
                     max_retries: self.max_retries,
                     max_body_bytes: self.max_body_bytes,
+                    default_headers,
                 }),
-                connect_timeout: self.connect_timeout,
                 stream_idle_timeout: self.stream_idle_timeout,
                 max_event_bytes: self.max_event_bytes,
             }),
@@ -122,16 +138,37 @@ impl ClientBuilder {
     }
 }
 
-fn build_http(b: &ClientBuilder) -> Result<reqwest::Client, Error> {
-    // rustls is built without a default provider (ring is much cheaper to
-    // compile than aws-lc); install ring unless the application chose one.
+/// Makes ring the process's rustls crypto provider, unless the application
+/// already chose one; idempotent and cheap.
+///
+/// This crate builds rustls with ring and no default provider (ring is far
+/// cheaper to compile than aws-lc). Cargo unifies features, so an
+/// application's own `reqwest` then has no provider either, and building a
+/// `reqwest::Client` yourself (to pass to
+/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)) panics
+/// inside reqwest with "No provider set". Call this one line first:
+///
+/// ```
+/// maverick::install_tls_provider();
+/// let http = reqwest::Client::builder().build().expect("a client");
+/// let client = maverick::Client::builder().api_key("sk-...").http_client(http).build();
+/// # let _ = client;
+/// ```
+///
+/// [`ClientBuilder::build`](crate::ClientBuilder::build) calls it itself when
+/// it builds its own HTTP client.
+pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn build_http(b: &ClientBuilder) -> Result<reqwest::Client, Error> {
+    install_tls_provider();
     reqwest::Client::builder()
         .user_agent(concat!("maverick-rs/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(b.connect_timeout)
         // No client-wide total timeout: streams may run for minutes. The
         // non-streaming timeout is set per request by the transport hooks.
-        .redirect(cross_host_redirects_drop_nothing())
+        .redirect(same_host_redirects_only())
         .build()
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
@@ -139,7 +176,7 @@ fn build_http(b: &ClientBuilder) -> Result<reqwest::Client, Error> {
 /// Redirects are followed only to the same host: reqwest strips
 /// `Authorization` on cross-host redirects, and refusing them outright keeps
 /// the body (a POST) from being replayed somewhere unexpected.
-fn cross_host_redirects_drop_nothing() -> reqwest::redirect::Policy {
+fn same_host_redirects_only() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let same_host = attempt.previous().first().is_some_and(|first| {
             first.host_str() == attempt.url().host_str()
@@ -176,7 +213,7 @@ impl Client {
         &self.inner.base_url
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &CallSettings {
         &self.inner.shared
     }
 
@@ -192,8 +229,12 @@ impl Client {
         self.inner.max_event_bytes
     }
 
-    pub(crate) fn endpoint(&self) -> String {
-        format!("{}{}", self.inner.generated_base, OPERATION_PATH)
+    pub(crate) fn endpoint(&self) -> &reqwest::Url {
+        &self.inner.origin.endpoint
+    }
+
+    pub(crate) fn origin(&self) -> &Arc<crate::wire_error::Origin> {
+        &self.inner.origin
     }
 
     pub(crate) fn call_context(&self, options: &CallOptions) -> Result<Arc<CallContext>, Error> {
@@ -201,8 +242,16 @@ impl Client {
             Some(id) => validate_request_id(id)?,
             None => new_request_id(),
         };
+        let headers = match options.headers.is_empty() {
+            true => None,
+            false => Some(
+                crate::transport::header_map(&options.headers)
+                    .map_err(|(name, why)| Error::invalid(format!("CallOptions::header({name:?})"), "given", why))?,
+            ),
+        };
         Ok(Arc::new(CallContext {
             request_id,
+            headers,
             timeout: options.timeout,
             max_retries: options.max_retries.unwrap_or(self.inner.shared.max_retries),
             attempts: AtomicU32::new(0),
@@ -260,8 +309,7 @@ impl Client {
         let body = body
             .to_vec()
             .map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
-        let url = reqwest::Url::parse(&self.endpoint()).map_err(|e| Error::config(format!("bad endpoint URL: {e}")))?;
-        let mut req = reqwest::Request::new(reqwest::Method::POST, url);
+        let mut req = reqwest::Request::new(reqwest::Method::POST, self.endpoint().clone());
         let accept = match stream {
             true => HeaderValue::from_static("text/event-stream"),
             false => HeaderValue::from_static("application/json"),
@@ -287,10 +335,10 @@ impl Client {
         let limit = shared.max_body_bytes;
         let resp = crate::retry::execute(self.http(), req, &shared.retry, call.max_retries, &call.attempts)
             .await
-            .map_err(|e| self.transport_error(e, call, timeout))?;
+            .map_err(|e| crate::wire_error::transport(e, &self.inner.origin, call, timeout))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
-            return Err(api_error_from_response(resp, call, limit).await);
+            return Err(crate::wire_error::api_error(resp, call, limit).await);
         }
         let meta = ResponseMeta::from_headers(status, resp.headers(), call.request_id.clone(), call.attempts());
         let body = match crate::body::read_limited(resp, limit).await {
@@ -306,7 +354,9 @@ impl Client {
                     snippet: String::new(),
                 })
             }
-            Err(crate::body::BodyError::Transport(e)) => return Err(self.transport_error(e, call, timeout)),
+            Err(crate::body::BodyError::Transport(e)) => {
+                return Err(crate::wire_error::transport(e, &self.inner.origin, call, timeout))
+            }
         };
         match serde_json::from_slice(&body) {
             Ok(completion) => Ok(ChatResponse::received(completion, meta, body)),
@@ -314,79 +364,10 @@ impl Client {
             Err(e) => Err(
                 match ApiError::from_success_body(status, &body, call.request_id.clone()) {
                     Some(api) => Error::Api(Box::new(api)),
-                    None => decode_error("completion", status, &call.request_id, &body, &e.to_string()),
+                    None => crate::wire_error::decode("completion", status, &call.request_id, &body, &e.to_string()),
                 },
             ),
         }
-    }
-
-    pub(crate) fn transport_error(&self, err: reqwest::Error, call: &CallContext, timeout: Duration) -> Error {
-        // A stream limit (crate::body::guard) cut the body.
-        if let Some(hit) = crate::body::LimitHit::find(&err) {
-            let request_id = call.request_id.clone();
-            let (kind, after) = match hit {
-                crate::body::LimitHit::Idle(after) => (TimeoutKind::StreamIdle, *after),
-                crate::body::LimitHit::Total(after) => (TimeoutKind::StreamTotal, *after),
-                crate::body::LimitHit::Rate { window, .. } => (TimeoutKind::StreamRate, *window),
-                crate::body::LimitHit::Bytes(_) => {
-                    return Error::Stream {
-                        request_id,
-                        message: format!("{hit}; raise it with Client::builder().max_stream_bytes(..)"),
-                    }
-                }
-            };
-            return Error::Timeout {
-                kind,
-                after,
-                request_id,
-            };
-        }
-        if err.is_timeout() {
-            let connect = err.is_connect();
-            return Error::Timeout {
-                kind: if connect {
-                    TimeoutKind::Connect
-                } else {
-                    TimeoutKind::Request
-                },
-                after: if connect { self.inner.connect_timeout } else { timeout },
-                request_id: call.request_id.clone(),
-            };
-        }
-        Error::Transport {
-            url: self.endpoint(),
-            request_id: call.request_id.clone(),
-            attempts: call.attempts(),
-            source: err.without_url(),
-        }
-    }
-}
-
-/// Reads an error response (up to the body limit) into a typed API error.
-pub(crate) async fn api_error_from_response(resp: reqwest::Response, call: &CallContext, limit: usize) -> Error {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = crate::body::read_limited(resp, limit)
-        .await
-        .unwrap_or_else(|e| e.into_bytes());
-    let inference_id = headers
-        .get("x-inference-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let mut err = ApiError::from_body(status, &body, call.request_id.clone(), inference_id);
-    err.retry_after = crate::retry::retry_after(&headers);
-    err.attempts = call.attempts();
-    Error::Api(Box::new(err))
-}
-
-pub(crate) fn decode_error(what: &'static str, status: u16, request_id: &str, body: &[u8], message: &str) -> Error {
-    let text = String::from_utf8_lossy(body);
-    Error::Decode {
-        what,
-        status,
-        request_id: request_id.to_string(),
-        message: message.to_string(),
-        snippet: crate::error::snippet(&text, 200),
     }
 }
 

@@ -21,14 +21,11 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 pub(crate) const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
-pub(crate) const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// Largest single SSE event accepted (a chunk is a few hundred bytes; an
+/// event this large is a broken or hostile server).
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) use crate::retry::DEFAULT_MAX_RETRY_WAIT;
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// A stream's whole budget: far past the longest completion Maverick writes
-/// at a slow provider's pace, yet a peer that trickles or sends keep-alive
-/// comments forever is cut within the hour.
-pub(crate) const DEFAULT_STREAM_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30 * 60));
-/// Bytes one stream may carry: a long completion's SSE is a few MiB.
-pub(crate) const DEFAULT_MAX_STREAM_BYTES: u64 = 256 * 1024 * 1024;
 
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -50,6 +47,8 @@ pub struct ClientBuilder {
     pub(crate) require_key: bool,
     pub(crate) http: Option<reqwest::Client>,
     pub(crate) env: EnvLookup,
+    /// Headers for every request, checked when the client is built.
+    pub(crate) default_headers: Vec<(String, String)>,
 }
 
 impl Default for ClientBuilder {
@@ -64,12 +63,13 @@ impl Default for ClientBuilder {
             max_retries: DEFAULT_MAX_RETRIES,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            max_event_bytes: crate::stream::DEFAULT_MAX_EVENT_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             stream_limits: crate::body::StreamLimits::default(),
             allow_insecure_http: false,
             require_key: true,
             http: None,
             env: Box::new(|name| std::env::var(name).ok()),
+            default_headers: Vec::new(),
         }
     }
 }
@@ -200,6 +200,19 @@ impl ClientBuilder {
     /// own timeouts then apply on top of the ones set here.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Adds a header to every request (a gateway's tenant id, an
+    /// `OpenAI-Organization`, tracing baggage). Repeat for more; a name
+    /// given twice keeps both values. An invalid name or value is an
+    /// [`Error::Config`](crate::Error::Config) from [`build`](Self::build),
+    /// never a panic. The client's own headers (`Authorization` when a key
+    /// is set, `X-Client-Request-Id`) are written after these; per-call
+    /// headers ([`CallOptions::header`](crate::CallOptions::header)) after
+    /// both.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
         self
     }
 

@@ -247,7 +247,7 @@ impl ApiErrorKind {
 impl ApiError {
     /// Whether the status is one that retrying can cure.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
+        crate::retry::status_is_retryable(self.status)
     }
 
     /// Builds the error from a response body in either known shape: the

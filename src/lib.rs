@@ -40,6 +40,7 @@ mod structured;
 mod tool_loop;
 mod tools;
 mod transport;
+mod wire_error;
 
 /// The generated request and response types, for fields the wrapper does
 /// not cover. Names follow the normalised spec's fixed component names.
@@ -47,7 +48,8 @@ pub mod types {
     pub use crate::generated::types::*;
 }
 
-pub use client::{CallOptions, Client};
+pub use client::{install_tls_provider, CallOptions, Client};
+pub use config::DEFAULT_MAX_EVENT_BYTES;
 pub use config::{ClientBuilder, BASE_URL_VARS, DEFAULT_BASE_URL, DEFAULT_MODEL, KEY_VARS};
 pub use error::{ApiError, ApiErrorKind, Error, TimeoutKind};
 pub use message::{sniff_image, ContentPart, ImageDetail, Message, MAX_IMAGE_BYTES};
@@ -56,7 +58,7 @@ pub use response::{ChatResponse, FinishReason, ResponseMeta, ServiceTier, ToolCa
 pub use secret::ApiKey;
 #[doc(hidden)]
 pub use stream::__fuzz;
-pub use stream::{ChatChunk, ChatStream, StreamAccumulator, TextStream, DEFAULT_MAX_EVENT_BYTES};
+pub use stream::{ChatChunk, ChatStream, StreamAccumulator, TextStream};
 pub use structured::Structured;
 pub use tool_loop::{ToolLoop, ToolLoopOutcome, DEFAULT_MAX_ROUNDS};
 pub use tools::{api_schema, Tool};

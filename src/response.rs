@@ -1,7 +1,7 @@
 //! What a call returns: the typed completion plus what the headers said.
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::fields::{self, Field, List};
 use crate::generated::types as t;
@@ -24,21 +24,37 @@ pub struct ResponseMeta {
     pub attempts: u32,
 }
 
+/// Header names parsed once, not on every call.
+const INFERENCE_ID: HeaderName = HeaderName::from_static("x-inference-id");
+const CREDITS_USED: HeaderName = HeaderName::from_static("x-aimlapi-credits-used");
+const USD_SPENT: HeaderName = HeaderName::from_static("x-aimlapi-usd-spent");
+
+fn header_text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+}
+
+/// `x-inference-id`, for success and error answers alike.
+pub(crate) fn inference_id(headers: &HeaderMap) -> Option<String> {
+    header_text(headers, &INFERENCE_ID)
+}
+
 impl ResponseMeta {
     pub(crate) fn from_headers(status: u16, headers: &HeaderMap, request_id: String, attempts: u32) -> Self {
-        let text = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.trim().to_string())
+        // A hostile or broken host may send NaN or infinities: not figures.
+        let number = |name: &HeaderName| {
+            header_text(headers, name)
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|v| v.is_finite())
         };
-        let number = |name: &str| text(name).and_then(|s| s.parse::<f64>().ok());
         ResponseMeta {
             status,
             request_id,
-            inference_id: text("x-inference-id"),
-            credits_used: number("x-aimlapi-credits-used"),
-            usd_spent: number("x-aimlapi-usd-spent"),
+            inference_id: inference_id(headers),
+            credits_used: number(&CREDITS_USED),
+            usd_spent: number(&USD_SPENT),
             attempts,
         }
     }

@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
+pub(crate) const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
 use reqwest::header::HeaderMap;
 
 /// Backoff parameters; the defaults follow openai-python's documented ones.
@@ -23,7 +25,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             initial: Duration::from_millis(500),
             cap: Duration::from_secs(8),
-            max_wait: crate::config::DEFAULT_MAX_RETRY_WAIT,
+            max_wait: DEFAULT_MAX_RETRY_WAIT,
             stream: crate::body::StreamLimits::default(),
         }
     }

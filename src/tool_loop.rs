@@ -105,7 +105,7 @@ impl ToolLoop {
     /// response: same transcript, for hosts and proxies that stream best.
     pub async fn run_streaming(&self, request: ChatRequest) -> Result<ToolLoopOutcome, Error> {
         self.drive(request, |client, req| {
-            Box::pin(async move { client.chat_stream(req).await?.collect().await })
+            Box::pin(async move { client.chat_stream(req).await?.into_response().await })
         })
         .await
     }

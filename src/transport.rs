@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use crate::generated;
 use crate::retry::RetryPolicy;
@@ -19,19 +19,21 @@ pub(crate) const REQUEST_ID_HEADER: &str = "x-client-request-id";
 
 /// Settings shared by every call of one client.
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct CallSettings {
     pub key: Option<ApiKey>,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub max_retries: u32,
     pub max_body_bytes: usize,
+    /// `ClientBuilder::default_header`s, parsed once.
+    pub default_headers: HeaderMap,
 }
 
 /// The generated client's inner value: shared settings plus the context of
 /// the one call it was built for.
 #[derive(Debug, Clone)]
 pub struct Transport {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<CallSettings>,
     pub(crate) call: Arc<CallContext>,
 }
 
@@ -39,6 +41,8 @@ pub struct Transport {
 #[derive(Debug)]
 pub(crate) struct CallContext {
     pub request_id: String,
+    /// `CallOptions::header`s, parsed before anything is sent.
+    pub headers: Option<HeaderMap>,
     pub timeout: Option<Duration>,
     pub max_retries: u32,
     /// Attempts made so far, read back for errors and metadata.
@@ -62,11 +66,22 @@ impl Transport {
         // progenitor adds `api-version: <info.version>`; the API has no such
         // header and some proxies reject unknown ones.
         headers.remove("api-version");
+        for (name, value) in &self.shared.default_headers {
+            headers.append(name, value.clone());
+        }
         if let Some(key) = &self.shared.key {
             headers.insert(AUTHORIZATION, key.bearer_header());
         }
         if let Ok(v) = HeaderValue::from_str(&self.call.request_id) {
             headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+        }
+        if let Some(call_headers) = &self.call.headers {
+            for name in call_headers.keys() {
+                headers.remove(name);
+            }
+            for (name, value) in call_headers {
+                headers.append(name, value.clone());
+            }
         }
         *request.timeout_mut() = timeout;
     }
@@ -123,4 +138,25 @@ impl ClientHooks<Transport> for generated::Client {
         let (parts, ()) = parts.into_parts();
         Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
     }
+}
+
+/// Parses user-given headers; the error names the offending header and why.
+pub(crate) fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, (String, String)> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let parsed_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            (
+                name.clone(),
+                "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)".to_string(),
+            )
+        })?;
+        let parsed_value = HeaderValue::from_str(value).map_err(|_| {
+            (
+                name.clone(),
+                "the value is not a valid header value (visible ASCII, spaces and tabs; no line breaks)".to_string(),
+            )
+        })?;
+        map.append(parsed_name, parsed_value);
+    }
+    Ok(map)
 }

@@ -312,7 +312,13 @@ async fn reset_mid_stream_keeps_the_text_received_so_far() {
     reply.cut_after = Some(first_two + 10);
     let server = Loopback::always(reply).await;
     let client = client_for(&server).build().unwrap();
-    let err = client.chat_stream(ask()).await.unwrap().collect().await.unwrap_err();
+    let err = client
+        .chat_stream(ask())
+        .await
+        .unwrap()
+        .into_response()
+        .await
+        .unwrap_err();
     match &err {
         Error::Interrupted { partial, source } => {
             assert_eq!(partial.text(), Some("Hello, wor"));

@@ -1050,7 +1050,7 @@ fn run(rig: &Rig, case: &Case, tally: &Tally) -> Result<(), String> {
                 Api::Collect => client
                     .chat_stream_with(request, options)
                     .await?
-                    .collect()
+                    .into_response()
                     .await
                     .map(|_| 1),
                 Api::Items => {

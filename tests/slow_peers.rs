@@ -310,7 +310,7 @@ async fn endless_valid_chunks_are_cut_by_the_byte_cap_and_the_collected_answer_s
     let p = peer(endless_chunks).await;
     let client = builder(&p).max_stream_bytes(2 << 20).build().unwrap();
     let stream = client.chat_stream(ChatRequest::user_prompt("hi")).await.unwrap();
-    let err = tokio::time::timeout(Duration::from_secs(20), stream.collect())
+    let err = tokio::time::timeout(Duration::from_secs(20), stream.into_response())
         .await
         .expect("cut within 20 s")
         .unwrap_err();

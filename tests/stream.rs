@@ -57,7 +57,7 @@ async fn replay(pieces: Vec<Vec<u8>>) -> ChatResponse {
     let server = sse_server(pieces).await;
     let client = client_for(&server).build().unwrap();
     let stream = client.chat_stream(ChatRequest::user_prompt("hi")).await.unwrap();
-    let mut r = stream.collect().await.unwrap();
+    let mut r = stream.into_response().await.unwrap();
     r.meta = Default::default();
     r
 }
@@ -87,7 +87,7 @@ async fn transcripts_give_the_same_response_at_every_split_point() {
             .chat_stream(ChatRequest::user_prompt("hi"))
             .await
             .unwrap()
-            .collect()
+            .into_response()
             .await
             .unwrap();
         check_fixture(name, &whole);
@@ -101,7 +101,7 @@ async fn transcripts_give_the_same_response_at_every_split_point() {
                     .chat_stream_with(ChatRequest::user_prompt("hi"), options)
                     .await
                     .unwrap();
-                let mut r = stream.collect().await.unwrap();
+                let mut r = stream.into_response().await.unwrap();
                 r.meta = Default::default();
                 (i, r)
             }
@@ -179,7 +179,7 @@ async fn request_asks_for_an_event_stream_with_usage() {
         .await
         .unwrap();
     let request_id = stream.meta().request_id.clone();
-    assert_eq!(stream.collect().await.unwrap().text(), Some("a"));
+    assert_eq!(stream.into_response().await.unwrap().text(), Some("a"));
     let r = &server.requests()[0];
     assert_eq!(r.header("accept"), Some("text/event-stream"));
     assert_eq!(r.header("authorization"), Some("Bearer sk-test-SECRET-0123456789"));
@@ -302,7 +302,7 @@ async fn rate_limit_before_the_first_event_is_retried() {
     .await;
     let stream = start(&server).await;
     assert_eq!(stream.meta().attempts, 2);
-    assert_eq!(stream.collect().await.unwrap().text(), Some("ok"));
+    assert_eq!(stream.into_response().await.unwrap().text(), Some("ok"));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(
@@ -334,10 +334,10 @@ async fn eof_mid_event_is_an_error_and_eof_after_a_complete_event_is_not() {
     );
 
     let server = sse_server(vec![text_chunk("a").into_bytes(), text_chunk("b").into_bytes()]).await;
-    assert_eq!(start(&server).await.collect().await.unwrap().text(), Some("ab"));
+    assert_eq!(start(&server).await.into_response().await.unwrap().text(), Some("ab"));
 
     let server = sse_server(vec![text_chunk("a").into_bytes(), b"data: [DONE]".to_vec()]).await;
-    assert_eq!(start(&server).await.collect().await.unwrap().text(), Some("a"));
+    assert_eq!(start(&server).await.into_response().await.unwrap().text(), Some("a"));
 }
 
 #[tokio::test]
@@ -354,7 +354,7 @@ async fn keep_alive_comments_crlf_and_cr_line_ends() {
         b"data: [DONE]\r\n\r\n".to_vec(),
     ];
     let server = sse_server(pieces).await;
-    assert_eq!(start(&server).await.collect().await.unwrap().text(), Some("abc"));
+    assert_eq!(start(&server).await.into_response().await.unwrap().text(), Some("abc"));
 }
 
 #[tokio::test]
@@ -375,7 +375,7 @@ async fn interleaved_choices_with_n_2() {
         .chat_stream(ChatRequest::user_prompt("hi").n(2))
         .await
         .unwrap()
-        .collect()
+        .into_response()
         .await
         .unwrap();
     let got: Vec<_> = r
@@ -414,7 +414,7 @@ async fn parallel_tool_calls_are_assembled() {
         "data: [DONE]\n\n".to_string(),
     ];
     let server = sse_server(pieces.into_iter().map(String::into_bytes).collect()).await;
-    let r = start(&server).await.collect().await.unwrap();
+    let r = start(&server).await.into_response().await.unwrap();
     let calls: Vec<_> = r
         .tool_calls()
         .into_iter()
@@ -481,7 +481,7 @@ async fn idle_timeout_ends_the_stream_but_keep_alives_reset_it() {
         .chat_stream(ChatRequest::user_prompt("hi"))
         .await
         .unwrap()
-        .collect()
+        .into_response()
         .await
         .unwrap();
     assert_eq!(

@@ -17,7 +17,6 @@ use futures_util::Stream;
 
 pub use accumulate::StreamAccumulator;
 pub use chunk::ChatChunk;
-pub use sse::DEFAULT_MAX_EVENT_BYTES;
 
 use crate::client::{CallOptions, Client};
 use crate::error::{ApiError, Error, TimeoutKind};
@@ -25,6 +24,7 @@ use crate::generated::types as t;
 use crate::request::ChatRequest;
 use crate::response::{ChatResponse, ResponseMeta};
 use crate::transport::CallContext;
+use crate::wire_error::Origin;
 use sse::{SseDecoder, SseError};
 
 /// The decoder, for the fuzz target only; not part of the API.
@@ -67,7 +67,9 @@ impl Client {
             crate::retry::execute_stream(self.http(), req, &shared.retry, call.max_retries, &call.attempts, idle);
         let resp = match tracing::Instrument::instrument(sent, span.clone()).await {
             Ok(resp) => resp,
-            Err(crate::retry::SendError::Http(e)) => return Err(self.transport_error(e, &call, idle)),
+            Err(crate::retry::SendError::Http(e)) => {
+                return Err(crate::wire_error::transport(e, self.origin(), &call, idle))
+            }
             Err(crate::retry::SendError::NoHeaders) => {
                 return Err(Error::Timeout {
                     kind: TimeoutKind::StreamIdle,
@@ -78,7 +80,7 @@ impl Client {
         };
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
-            return Err(crate::client::api_error_from_response(resp, &call, shared.max_body_bytes).await);
+            return Err(crate::wire_error::api_error(resp, &call, shared.max_body_bytes).await);
         }
         let meta = ResponseMeta::from_headers(status, resp.headers(), call.request_id.clone(), call.attempts());
         tracing::debug!(parent: &span, status, attempts = meta.attempts, inference_id = ?meta.inference_id, "stream started");
@@ -86,7 +88,8 @@ impl Client {
             Box::pin(resp.bytes_stream()),
             meta,
             idle,
-            self.clone(),
+            self.max_event_bytes(),
+            self.origin().clone(),
             call,
         ))
     }
@@ -107,8 +110,8 @@ pub struct ChatStream {
     usage: Option<t::ChunkUsage>,
     provider_meta: Option<serde_json::Map<String, serde_json::Value>>,
     done: bool,
-    /// Kept for error construction (URL, attempts); cheap clones.
-    client: Client,
+    /// For error messages: the endpoint and the call's attempts.
+    origin: Arc<Origin>,
     call: Arc<CallContext>,
 }
 
@@ -129,17 +132,24 @@ enum Step {
 }
 
 impl ChatStream {
-    fn new(body: Body, meta: ResponseMeta, idle_after: Duration, client: Client, call: Arc<CallContext>) -> Self {
+    fn new(
+        body: Body,
+        meta: ResponseMeta,
+        idle_after: Duration,
+        max_event_bytes: usize,
+        origin: Arc<Origin>,
+        call: Arc<CallContext>,
+    ) -> Self {
         ChatStream {
             body,
-            decoder: SseDecoder::new(client.max_event_bytes()),
+            decoder: SseDecoder::new(max_event_bytes),
             idle: Box::pin(tokio::time::sleep_until(deadline(idle_after))),
             idle_after,
             meta,
             usage: None,
             provider_meta: None,
             done: false,
-            client,
+            origin,
             call,
         }
     }
@@ -162,12 +172,12 @@ impl ChatStream {
     }
 
     /// Reads the rest of the stream into the response [`chat`](Client::chat)
-    /// would have returned. (This shadows `StreamExt::collect`; call that as
-    /// `StreamExt::collect::<Vec<_>>(stream)` to gather raw chunks.)
+    /// would have returned. (Named so as not to shadow `StreamExt::collect`,
+    /// which still gathers the chunks themselves.)
     ///
     /// A stream that breaks after chunks arrived fails with
     /// [`Error::Interrupted`], which keeps the response received so far.
-    pub async fn collect(mut self) -> Result<ChatResponse, Error> {
+    pub async fn into_response(mut self) -> Result<ChatResponse, Error> {
         let mut acc = StreamAccumulator::new();
         let outcome = self.collect_into(&mut acc).await;
         let got_something = acc.chunk_count() > 0;
@@ -186,7 +196,7 @@ impl ChatStream {
     }
 
     /// Pushes the rest of the stream into `acc`. Unlike
-    /// [`collect`](Self::collect) this keeps the stream, so its
+    /// [`into_response`](Self::into_response) this keeps the stream, so its
     /// [`meta`](Self::meta), [`usage`](Self::usage) and
     /// [`provider_meta`](Self::provider_meta) stay readable, and an error
     /// leaves what arrived before it in `acc`.
@@ -278,7 +288,7 @@ fn interpret(
         }
         Err(e) => Step::Fail(match in_stream_error(data) {
             Some(api) => Error::Api(Box::new(api)),
-            None => crate::client::decode_error("stream chunk", meta.status, &meta.request_id, data, &e.to_string()),
+            None => crate::wire_error::decode("stream chunk", meta.status, &meta.request_id, data, &e.to_string()),
         }),
     }
 }
@@ -328,7 +338,7 @@ impl Stream for ChatStream {
                             request_id: this.meta.request_id.clone(),
                         }
                     } else {
-                        this.client.transport_error(e, &this.call, this.idle_after)
+                        crate::wire_error::transport(e, &this.origin, &this.call, this.idle_after)
                     };
                     return this.fail(err);
                 }

@@ -11,10 +11,7 @@
 
 use std::fmt;
 
-/// Largest line or event payload accepted by default. Chat chunks are a few
-/// hundred bytes; 16 MiB leaves room for huge tool arguments in one event
-/// while still stopping a server that never sends a line end.
-pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::config::DEFAULT_MAX_EVENT_BYTES;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

@@ -617,7 +617,7 @@ async fn the_recorded_llama_cpp_tool_call_stream_parses_despite_whitespace_noise
         )
         .await
         .unwrap()
-        .collect()
+        .into_response()
         .await
         .unwrap();
     let calls = response.tool_calls();
