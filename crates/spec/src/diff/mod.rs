@@ -165,10 +165,10 @@ pub enum ChangeKind {
     /// An enum lost a value: code naming it no longer compiles, or the server
     /// refuses it.
     EnumValueRemoved,
-    /// A `oneOf`/`anyOf` gained a branch; the current client refuses it in
+    /// A `oneOf`/`anyOf`/`allOf` gained a branch; the current client refuses it in
     /// responses until regenerated.
     VariantAdded,
-    /// A `oneOf`/`anyOf` lost a branch: code building or matching it no longer
+    /// A `oneOf`/`anyOf`/`allOf` lost a branch: code building or matching it no longer
     /// compiles.
     VariantRemoved,
     /// A property became required: breaking in a request, always sent in a
