@@ -19,9 +19,13 @@ pub enum Error {
     /// The request never got an answer: DNS, connect, TLS, reset.
     #[error("network failure talking to {url} (request id {request_id}, attempt {attempts}): {source}; check the base URL and your connection")]
     Transport {
+        /// The endpoint the request was sent to (never includes the key).
         url: String,
+        /// The `X-Client-Request-Id` this client sent, to find the call in logs.
         request_id: String,
+        /// How many attempts were made before giving up, retries included.
         attempts: u32,
+        /// The underlying HTTP client error from the last attempt.
         #[source]
         source: reqwest::Error,
     },
@@ -29,8 +33,12 @@ pub enum Error {
     /// A timeout fired; `kind` says which one.
     #[error("{kind} timeout of {after:?} fired (request id {request_id}); raise it with Client::builder().{setter}(..) if the model needs longer", setter = kind.setter())]
     Timeout {
+        /// Which of the configured timeouts fired, and so which setter raises it.
         kind: TimeoutKind,
+        /// The configured limit that elapsed (for [`TimeoutKind::StreamRate`],
+        /// the measuring window).
         after: Duration,
+        /// The `X-Client-Request-Id` this client sent, to find the call in logs.
         request_id: String,
     },
 
@@ -38,18 +46,29 @@ pub enum Error {
     /// truncated JSON, a shape no schema allows).
     #[error("could not decode the {what} (HTTP {status}, request id {request_id}): {message}; body starts with: {snippet:?}")]
     Decode {
+        /// Which body failed to decode: `"completion"`, `"stream chunk"` or
+        /// `"assembled stream response"`.
         what: &'static str,
+        /// The HTTP status that came with the body (200 for an assembled stream).
         status: u16,
+        /// The `X-Client-Request-Id` this client sent (empty when the
+        /// failure was found after the stream ended).
         request_id: String,
+        /// The decoder's complaint, e.g. which field or byte it stopped at.
         message: String,
+        /// The first characters of the body, to tell an HTML error page or a
+        /// truncated answer at a glance.
         snippet: String,
     },
 
     /// A request field breaks a bound or rule of the API; nothing was sent.
     #[error("invalid request: `{field}` is {value}, but {expected}")]
     InvalidRequest {
+        /// The request field that broke the rule, as the API names it.
         field: String,
+        /// The offending value, as it was set.
         value: String,
+        /// The bound or rule the value must meet.
         expected: String,
     },
 
@@ -61,9 +80,14 @@ pub enum Error {
     /// JSON the caller's type expects.
     #[error("the model's {what} do not match the expected type at `{path}`: {message}; raw text: {raw:?}")]
     ModelOutput {
+        /// What was being decoded: the arguments of a tool call (with its id
+        /// and name), or `"structured answer"`.
         what: String,
+        /// Where in the JSON decoding failed (`.` for the top level).
         path: String,
+        /// Why it failed there (or the model's refusal, if it refused).
         message: String,
+        /// The model's text as received, to log or show.
         raw: String,
     },
 
@@ -80,7 +104,14 @@ pub enum Error {
 
     /// The event stream broke after it started.
     #[error("stream error (request id {request_id}): {message}")]
-    Stream { request_id: String, message: String },
+    Stream {
+        /// The `X-Client-Request-Id` this client sent, to find the call in logs.
+        request_id: String,
+        /// What broke: an error event from the server, a malformed or
+        /// oversized event, the `max_stream_bytes` cap, or an early end of
+        /// the stream.
+        message: String,
+    },
 }
 
 /// Which timeout fired.

@@ -114,8 +114,12 @@ impl From<t::ChatMessage> for Message {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ImageDetail {
+    /// A fixed low-resolution view: fewer input tokens, faster, less detail.
     Low,
+    /// The full-resolution view, for fine print and small objects; costs
+    /// more input tokens.
     High,
+    /// Let the server choose from the image's size (the API's default).
     Auto,
 }
 

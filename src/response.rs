@@ -65,10 +65,18 @@ impl ResponseMeta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FinishReason {
+    /// The model finished its answer or hit a stop sequence.
     Stop,
+    /// The model hit `max_tokens` (or the context length); the answer is cut
+    /// short.
     Length,
+    /// The model stopped to call one or more tools; run them and send the
+    /// results back.
     ToolCalls,
+    /// The provider's content filter withheld or cut the answer.
     ContentFilter,
+    /// The model called a function through the deprecated `function_call`
+    /// interface rather than `tools`.
     FunctionCall,
     /// A reason the spec does not list (`eos`, `abort`, ...), as sent.
     Other(String),
@@ -93,10 +101,15 @@ impl FinishReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ServiceTier {
+    /// The provider picked the tier from the account's settings.
     Auto,
+    /// The standard tier, with standard pricing and latency.
     Default,
+    /// A cheaper tier that trades latency and availability for price.
     Flex,
+    /// Capacity reserved for the account (scale tier).
     Scale,
+    /// A faster, more expensive tier with priority processing.
     Priority,
     /// A tier the spec does not list, as sent.
     Other(String),

@@ -22,7 +22,10 @@ const SHRINK_ABOVE: usize = 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SseError {
     /// A line or an event's data grew past the limit.
-    TooLong { limit: usize },
+    TooLong {
+        /// The configured maximum, in bytes, that was exceeded.
+        limit: usize,
+    },
     /// The input ended inside an event (data seen, no blank line yet).
     Truncated,
 }

@@ -22,7 +22,10 @@ pub enum SpecErrorKind {
     /// The document is not OpenAPI 3.x.
     NotOpenApi3(String),
     /// Neither `/v1/chat/completions` nor `/chat/completions` has a POST.
-    NoChatOperation { paths: Vec<String> },
+    NoChatOperation {
+        /// The paths the document does list, to spot a moved or renamed one.
+        paths: Vec<String>,
+    },
     /// `/chat/completions` and `/v1/chat/completions` describe different contracts.
     DivergentDuplicatePaths(String),
     /// The operation lacks a JSON request body schema.

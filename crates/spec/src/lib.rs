@@ -8,6 +8,7 @@
 //! than any real server. [`normalize`] rewrites all of that in one place so
 //! that `build.rs`, the mock server and the diff tool all see the same
 //! contract. Every rewrite is a row of the quirk table in `spec/README.md`.
+#![warn(missing_docs)]
 
 pub mod diff;
 mod error;
@@ -31,8 +32,11 @@ pub const OPERATION_ID: &str = "create_chat_completion";
 
 /// Component names the canonical document always uses for its roots.
 pub mod names {
+    /// The request body schema of the chat operation.
     pub const REQUEST: &str = "ChatCompletionRequest";
+    /// The JSON body of a successful non-streaming response.
     pub const RESPONSE: &str = "ChatCompletionResponse";
+    /// One `data:` event of a streamed response.
     pub const CHUNK: &str = "ChatCompletionChunk";
 }
 

@@ -39,6 +39,7 @@ pub enum CaseClass {
 }
 
 impl CaseClass {
+    /// `additive` or `breaking`, as written in reports and file names.
     pub fn as_str(self) -> &'static str {
         match self {
             CaseClass::Additive => "additive",
@@ -52,6 +53,7 @@ impl CaseClass {
 pub struct Case {
     /// Unique, usable as a file name: `add-property.response.choices.message`.
     pub name: String,
+    /// What `spec diff` and the build must make of this release.
     pub class: CaseClass,
     /// What changed, for a reader.
     pub what: String,

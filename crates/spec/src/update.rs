@@ -38,6 +38,8 @@ impl Drift {
         }
     }
 
+    /// The verdict for a diff: breaking if any change is, else non-breaking
+    /// if any change is, else in sync.
     pub fn of(diff: &Diff) -> Drift {
         if diff.summary.breaking > 0 {
             Drift::Breaking
@@ -53,29 +55,44 @@ impl Drift {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UpdateError {
+    /// The candidate does not parse as JSON (often an HTML page was fetched).
     #[error("{label} is not JSON: {source} (is it the raw OpenAPI file and not an HTML page?)")]
     NotJson {
+        /// The file path or URL the text came from.
         label: String,
+        /// The JSON parser's error, with line and column.
         #[source]
         source: serde_json::Error,
     },
+    /// The normaliser refuses the document: it has a shape no rewrite covers.
     #[error("{label} cannot be used: {source} (the normaliser would need a rewrite for it; see spec/README.md)")]
     Rejected {
+        /// The file path or URL the document came from.
         label: String,
+        /// Where the normaliser stopped, and why.
         #[source]
         source: SpecError,
     },
+    /// The document normalises, but lacks something the handwritten wrapper
+    /// uses, so the library would not build from it.
     #[error(
         "{label} lacks what the handwritten wrapper relies on, so the library would not build:\n{}",
         .missing.iter().map(|m| format!("    - {m}")).collect::<Vec<_>>().join("\n")
     )]
-    MissingNeeds { label: String, missing: Vec<String> },
+    MissingNeeds {
+        /// The file path or URL the document came from.
+        label: String,
+        /// One line per missing schema, field or value.
+        missing: Vec<String>,
+    },
 }
 
 /// What `update` found: the diff to print and the verdict for `--check`.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The semantic diff from the current spec to the candidate.
     pub diff: Diff,
+    /// The verdict `--check` turns into an exit code.
     pub drift: Drift,
     /// True when the candidate's bytes equal the current file: nothing to write.
     pub identical_text: bool,

@@ -92,8 +92,11 @@ pub use semver::{Semver, SemverImpact};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
+    /// Code that compiled and worked may stop doing so; read before updating.
     Breaking,
+    /// New capability only; existing code keeps working.
     NonBreaking,
+    /// Descriptions, summaries, code samples or tags: nothing a program sees.
     DocsOnly,
 }
 
@@ -113,65 +116,128 @@ impl Class {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChangeKind {
+    /// A path and method appeared, or an operation the old document made unusable
+    /// became usable again; the client is not affected.
     OperationAdded,
+    /// A path and method disappeared; breaking when it is the POST the client
+    /// calls.
     OperationRemoved,
+    /// The `operationId` changed; harmless, since the generated method keeps its
+    /// fixed name.
     OperationRenamed,
     /// One side could not be normalised for a reason other than a missing path.
     OperationUnreadable,
+    /// A summary, description, code sample or tag of an operation changed.
     OperationDocsChanged,
+    /// The operation's `security` requirements changed; reported for a reader,
+    /// since the client always sends its key as a bearer token.
     SecurityChanged,
+    /// A header, query or path parameter appeared; breaking when it is required,
+    /// since the client does not send it.
     ParameterAdded,
+    /// A parameter disappeared; harmless, since the client never sends parameters.
     ParameterRemoved,
+    /// The 2xx status code of the operation changed; harmless, since the client
+    /// accepts any 2xx.
     SuccessStatusChanged,
+    /// The success response gained a JSON body schema.
     ResponseBodyAdded,
+    /// The success response no longer has a JSON body schema, so responses cannot
+    /// be decoded.
     ResponseBodyRemoved,
+    /// Streaming chunks are now described by a schema.
     ChunkSchemaAdded,
+    /// Streaming chunks are no longer described, so streams cannot be decoded.
     ChunkSchemaRemoved,
+    /// An object gained a property; breaking only for a new required request field.
     FieldAdded,
+    /// An object lost a property: code setting or reading it stops compiling.
     FieldRemoved,
+    /// A value's JSON type changed (or it became or stopped being a closed enum),
+    /// so its generated Rust type changes.
     TypeChanged,
+    /// A value's `format` changed (e.g. `int32` to `int64`), which may change its
+    /// generated Rust type.
     FormatChanged,
+    /// An enum gained a value; the current client refuses it in responses until
+    /// regenerated.
     EnumValueAdded,
+    /// An enum lost a value: code naming it no longer compiles, or the server
+    /// refuses it.
     EnumValueRemoved,
+    /// A `oneOf`/`anyOf`/`allOf` gained a branch; the current client refuses it in
+    /// responses until regenerated.
     VariantAdded,
+    /// A `oneOf`/`anyOf`/`allOf` lost a branch: code building or matching it no longer
+    /// compiles.
     VariantRemoved,
+    /// A property became required: breaking in a request, always sent in a
+    /// response.
     RequiredAdded,
+    /// A property became optional: breaking in a response, where code must handle
+    /// its absence.
     RequiredRemoved,
+    /// A value may now be null: breaking for a required response field.
     NullableAdded,
+    /// A value may no longer be null: breaking in a request, harmless in a
+    /// response.
     NullableRemoved,
+    /// A numeric, length or item-count bound narrowed or added: breaking in a
+    /// request, where values accepted before are now refused.
     BoundTightened,
+    /// A numeric, length or item-count bound widened or dropped: more request
+    /// values are accepted, and decoding never checks response bounds.
     BoundLoosened,
+    /// An object no longer accepts properties it does not list.
     AdditionalPropertiesClosed,
+    /// An object now accepts properties it does not list.
     AdditionalPropertiesOpened,
+    /// A default value changed: requests that omit the field may behave
+    /// differently.
     DefaultChanged,
+    /// A schema's description changed; documentation only.
     DescriptionChanged,
 }
 
 /// One change, with where it is and why it is classed as it is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Change {
+    /// What changed, as a stable machine-readable name.
     pub kind: ChangeKind,
+    /// How the change affects a program using this library.
     pub class: Class,
+    /// JSON pointer: into the normalised document for schema changes, into
+    /// the published one for operation changes.
     pub location: String,
+    /// One line for a human saying what changed and why it is classed so;
+    /// its wording may change between releases.
     pub reason: String,
 }
 
 /// Counts per class, so scripts need not count `changes` themselves.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Number of [`Class::Breaking`] changes.
     pub breaking: usize,
+    /// Number of [`Class::NonBreaking`] changes.
     pub non_breaking: usize,
+    /// Number of [`Class::DocsOnly`] changes.
     pub docs_only: usize,
 }
 
 /// The whole diff; serialises to the format in the module docs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diff {
+    /// The label given for the old document (a file path or URL).
     pub old: String,
+    /// The label given for the new document (a file path or URL).
     pub new: String,
+    /// Counts of `changes` per class.
     pub summary: Summary,
     /// What regenerating from the new document means for the crate's version.
     pub semver: SemverImpact,
+    /// Every change, sorted by class, then location, kind and reason, so
+    /// the same inputs give the same output.
     pub changes: Vec<Change>,
 }
 

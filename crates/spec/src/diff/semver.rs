@@ -36,8 +36,11 @@ use super::{Change, ChangeKind, Class};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Semver {
+    /// Only documentation or operation details the generated types never see.
     Patch,
+    /// The generated public types grow; the wrapper's API is unchanged.
     Minor,
+    /// Something breaking, or a generated field changes its Rust type.
     Major,
 }
 
@@ -61,7 +64,10 @@ impl fmt::Display for Semver {
 /// The bump and the change that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SemverImpact {
+    /// The version bump regenerating the client calls for.
     pub impact: Semver,
+    /// Why: the count and first of the changes that decided it, or that
+    /// nothing in the generated types changed.
     pub reason: String,
 }
 
@@ -117,6 +123,8 @@ pub fn impact(changes: &[Change]) -> SemverImpact {
 /// The difference between two snapshots of the generated public surface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SurfaceDiff {
+    /// `major` if anything was removed or retyped, `minor` if items were
+    /// only added, `patch` if the snapshots are the same.
     pub impact: Semver,
     /// Items only in the new snapshot, e.g. `struct Usage { cost: Option<f64> }`.
     pub added: Vec<String>,
