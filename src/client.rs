@@ -1,7 +1,7 @@
 //! The client users hold: configuration resolved once, one method per way of
 //! calling the API.
 
-use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -255,8 +255,6 @@ impl Client {
             timeout: options.timeout,
             max_retries: options.max_retries.unwrap_or(self.inner.shared.max_retries),
             attempts: AtomicU32::new(0),
-            status: AtomicU32::new(0),
-            oversized: AtomicU64::new(0),
         }))
     }
 

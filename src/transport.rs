@@ -1,8 +1,11 @@
-//! Everything between a typed request and the wire: the `ClientHooks` the
-//! generated client calls (auth, request id, timeouts, retries), so that
-//! handwritten behaviour never touches generated text.
+//! What every attempt carries (key, default and per-call headers, request
+//! id, timeout) and the per-call state read back for errors. The library
+//! sends through `Client::http_request` for chat and streams alike; the
+//! `ClientHooks` below exist because the generated client must have them
+//! (`HooksMode::Expected`) and route its method the same way, but nothing
+//! calls that method.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,10 +50,6 @@ pub(crate) struct CallContext {
     pub max_retries: u32,
     /// Attempts made so far, read back for errors and metadata.
     pub attempts: AtomicU32,
-    /// Status of the last answer, for decode errors (progenitor drops it).
-    pub status: AtomicU32,
-    /// Non-zero when a success body broke the size limit: bytes seen.
-    pub oversized: AtomicU64,
 }
 
 impl CallContext {
@@ -100,43 +99,14 @@ impl ClientHooks<Transport> for generated::Client {
 
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
         let t = &self.inner;
-        let response = crate::retry::execute(
+        crate::retry::execute(
             &self.client,
             request,
             &t.shared.retry,
             t.call.max_retries,
             &t.call.attempts,
         )
-        .await?;
-        t.call
-            .status
-            .store(response.status().as_u16().into(), Ordering::Relaxed);
-        if !response.status().is_success() {
-            return Ok(response);
-        }
-        // A declared length within the limit is all hyper will read: hand the
-        // response over as it is, without a copy.
-        if response
-            .content_length()
-            .is_some_and(|len| len <= t.shared.max_body_bytes as u64)
-        {
-            return Ok(response);
-        }
-        // progenitor reads success bodies without a limit; read it here, under
-        // the limit, and hand progenitor the buffered copy.
-        let mut parts = http::Response::new(());
-        *parts.status_mut() = response.status();
-        *parts.headers_mut() = response.headers().clone();
-        let body = match crate::body::read_limited(response, t.shared.max_body_bytes).await {
-            Ok(body) => body,
-            Err(crate::body::BodyError::TooLarge(seen)) => {
-                t.call.oversized.store(seen as u64, Ordering::Relaxed);
-                bytes::Bytes::new()
-            }
-            Err(crate::body::BodyError::Transport(e)) => return Err(e),
-        };
-        let (parts, ()) = parts.into_parts();
-        Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
+        .await
     }
 }
 
