@@ -21,7 +21,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: crate::sender::Sender,
     /// The endpoint and what error messages need; shared with streams.
     origin: Arc<crate::wire_error::Origin>,
     /// Base URL as users think of it (ends in `/v1`), for messages.
@@ -97,9 +97,9 @@ impl ClientBuilder {
             Some(m) => m.clone(),
             None => crate::config::DEFAULT_MODEL.to_string(),
         };
-        let http = match self.http.clone() {
-            Some(http) => http,
-            None => build_http(&self)?,
+        let http = match self.sender() {
+            Some(sender) => sender,
+            None => crate::sender::Sender::Reqwest(build_http(&self)?),
         };
         // The generated path may or may not start with /v1; the root never ends in it.
         let generated_base = if OPERATION_PATH.starts_with("/v1/") {
@@ -217,7 +217,7 @@ impl Client {
         &self.inner.shared
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn sender(&self) -> &crate::sender::Sender {
         &self.inner.http
     }
 
@@ -331,9 +331,9 @@ impl Client {
     ) -> Result<ChatResponse, Error> {
         let shared = &self.inner.shared;
         let limit = shared.max_body_bytes;
-        let resp = crate::retry::execute(self.http(), req, &shared.retry, call.max_retries, &call.attempts)
+        let resp = crate::retry::execute(self.sender(), req, &shared.retry, call.max_retries, &call.attempts)
             .await
-            .map_err(|e| crate::wire_error::transport(e, &self.inner.origin, call, timeout))?;
+            .map_err(|e| crate::wire_error::send_failure(e, &self.inner.origin, call, timeout))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             return Err(crate::wire_error::api_error(resp, call, limit).await);
