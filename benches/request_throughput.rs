@@ -13,6 +13,18 @@
 //! ```
 //! Without `taskset` on the machine the server is not pinned (a note says
 //! so) and the figures mean less.
+//!
+//! Instructions per call, repeatably (callgrind counts instructions, not
+//! time, so load on the machine does not matter): `MAVERICK_BENCH_COUNT=
+//! ROW,CALLS,CONCURRENCY` runs only that row (`bare` or `maverick`) on a
+//! current-thread runtime, and exits; valgrind does not follow the server
+//! process, so only the client is counted. The
+//! difference between a 1,500-call and a 500-call run, divided by 1,000, is
+//! the cost of one call with start-up cancelled out:
+//! ```sh
+//! B=$(ls target/release/deps/request_throughput-* | grep -v '\.d$')
+//! MAVERICK_BENCH_COUNT=maverick,1500,32 valgrind --tool=callgrind --callgrind-out-file=/dev/null $B
+//! ```
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -126,9 +138,59 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// One row, `calls` calls at `concurrency`, for callgrind. The server is
+/// the usual child process, which valgrind does not follow: only the
+/// client's instructions are counted.
+fn count(spec: &str) {
+    let mut parts = spec.split(',');
+    let row = parts.next().unwrap_or("maverick").to_string();
+    let calls: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let concurrency: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut server, base) = spawn_server();
+    rt.block_on(async {
+        let body = ChatRequest::user_prompt("Say something.")
+            .system("Be brief.")
+            .max_tokens(80)
+            .model("meta-llama/llama-4-maverick");
+        if row == "bare" {
+            maverick::install_tls_provider();
+            let bare = reqwest::Client::builder().build().unwrap();
+            let url = format!("{base}/v1/chat/completions");
+            let wire = Arc::new(body.wire().expect("the request builds").clone());
+            rate(calls, concurrency, move || {
+                let (b, u, w) = (bare.clone(), url.clone(), wire.clone());
+                async move {
+                    let resp = b.post(u).bearer_auth("sk-bench").json(&*w).send().await.unwrap();
+                    let bytes = resp.bytes().await.unwrap();
+                    let parsed: ChatCompletionResponse = serde_json::from_slice(&bytes).unwrap();
+                    std::hint::black_box(parsed);
+                }
+            })
+            .await;
+        } else {
+            let client = Client::builder().api_key("sk-bench").base_url(base).build().unwrap();
+            rate(calls, concurrency, move || {
+                let (c, r) = (client.clone(), body.clone());
+                async move {
+                    std::hint::black_box(c.chat(r).await.unwrap());
+                }
+            })
+            .await;
+        }
+    });
+    let _ = server.kill();
+}
+
 fn main() {
     if std::env::var_os("MAVERICK_BENCH_SERVER").is_some() {
         return serve();
+    }
+    if let Ok(spec) = std::env::var("MAVERICK_BENCH_COUNT") {
+        return count(&spec);
     }
     let (mut server, base) = spawn_server();
     // One worker: the client's whole cost lands on the bench's own CPU.

@@ -11,7 +11,7 @@ use crate::generated::OPERATION_PATH;
 use crate::request::ChatRequest;
 use crate::response::{ChatResponse, ResponseMeta};
 use crate::retry::RetryPolicy;
-use crate::transport::{CallContext, CallSettings, Transport};
+use crate::transport::{CallContext, CallSettings};
 
 /// A client for Llama-4-Maverick chat completions. Cheap to clone; share one
 /// per process so connections are pooled.
@@ -258,13 +258,6 @@ impl Client {
         }))
     }
 
-    pub(crate) fn transport(&self, call: Arc<CallContext>) -> Transport {
-        Transport {
-            shared: self.inner.shared.clone(),
-            call,
-        }
-    }
-
     /// Sends a request and waits for the whole completion.
     pub async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, Error> {
         self.chat_with(request, CallOptions::default()).await
@@ -275,11 +268,15 @@ impl Client {
         let body = request.into_wire(&self.inner.model, false)?;
         let call = self.call_context(&options)?;
         let timeout = options.timeout.unwrap_or(self.inner.shared.request_timeout);
-        let req = self.http_request(&body, false, &call, Some(timeout))?;
+        let bytes = Self::encode(&body)?;
         let span = tracing::debug_span!("maverick.chat", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
+        if span.is_disabled() {
+            // No subscriber wants it: skip the span's enter and exit on every poll.
+            return self.complete(&bytes, &call, timeout).await;
+        }
         let started = std::time::Instant::now();
         tracing::trace!(parent: &span, request = ?body, "request body");
-        let result = tracing::Instrument::instrument(self.complete(req, &call, timeout), span.clone()).await;
+        let result = tracing::Instrument::instrument(self.complete(&bytes, &call, timeout), span.clone()).await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(r) => {
@@ -293,31 +290,37 @@ impl Client {
         result
     }
 
-    /// The request both `chat` and `chat_stream` send: the body, the
-    /// content headers, then what every attempt carries (key, request id,
-    /// timeout).
+    /// Serialises the body once; every attempt shares the bytes.
+    pub(crate) fn encode(body: &crate::request::WireBody) -> Result<bytes::Bytes, Error> {
+        body.to_vec()
+            .map(bytes::Bytes::from)
+            .map_err(|e| Error::config(format!("cannot serialise the request: {e}")))
+    }
+
+    /// The request both `chat` and `chat_stream` send, built afresh for
+    /// each attempt: the body, the content headers, then what every attempt
+    /// carries (key, request id, timeout).
     pub(crate) fn http_request(
         &self,
-        body: &crate::request::WireBody,
+        body: &bytes::Bytes,
         stream: bool,
-        call: &Arc<CallContext>,
+        call: &CallContext,
         timeout: Option<Duration>,
-    ) -> Result<reqwest::Request, Error> {
-        use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
-        let body = body
-            .to_vec()
-            .map_err(|e| Error::config(format!("cannot serialise the request: {e}")))?;
+    ) -> reqwest::Request {
+        use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
         let mut req = reqwest::Request::new(reqwest::Method::POST, self.endpoint().clone());
         let accept = match stream {
             true => HeaderValue::from_static("text/event-stream"),
             false => HeaderValue::from_static("application/json"),
         };
-        req.headers_mut().insert(ACCEPT, accept);
-        req.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        *req.body_mut() = Some(body.into());
-        self.transport(call.clone()).prepare(&mut req, timeout);
-        Ok(req)
+        let headers = req.headers_mut();
+        // Room for what follows without regrowing.
+        *headers = HeaderMap::with_capacity(8 + self.inner.shared.default_headers.len());
+        headers.insert(ACCEPT, accept);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *req.body_mut() = Some(body.clone().into());
+        crate::transport::prepare(&self.inner.shared, call, &mut req, timeout);
+        req
     }
 
     /// Sends a non-streaming request (with retries) and decodes the answer
@@ -325,15 +328,23 @@ impl Client {
     /// [`ChatResponse::raw`].
     async fn complete(
         &self,
-        req: reqwest::Request,
+        body: &bytes::Bytes,
         call: &CallContext,
         timeout: Duration,
     ) -> Result<ChatResponse, Error> {
         let shared = &self.inner.shared;
         let limit = shared.max_body_bytes;
-        let resp = crate::retry::execute(self.sender(), req, &shared.retry, call.max_retries, &call.attempts)
-            .await
-            .map_err(|e| crate::wire_error::send_failure(e, &self.inner.origin, call, timeout))?;
+        let remake = || self.http_request(body, false, call, Some(timeout));
+        let resp = crate::retry::execute(
+            self.sender(),
+            remake(),
+            remake,
+            &shared.retry,
+            call.max_retries,
+            &call.attempts,
+        )
+        .await
+        .map_err(|e| crate::wire_error::send_failure(e, &self.inner.origin, call, timeout))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             return Err(crate::wire_error::api_error(resp, call, limit).await);
@@ -369,8 +380,19 @@ impl Client {
     }
 }
 
+/// `mvk-` and 32 hex digits, written by hand: `format!` costs more than
+/// the rest of building the request's headers.
 fn new_request_id() -> String {
-    format!("mvk-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(36);
+    id.push_str("mvk-");
+    for word in [fastrand::u64(..), fastrand::u64(..)] {
+        for shift in (0..16).rev() {
+            let nibble = (word >> (shift * 4)) & 0xf;
+            id.push(char::from(HEX.get(nibble as usize).copied().unwrap_or(b'0')));
+        }
+    }
+    id
 }
 
 fn validate_request_id(id: &str) -> Result<String, Error> {
@@ -401,5 +423,12 @@ mod tests {
         assert!(validate_request_id(&"a".repeat(129)).is_err());
         let id = new_request_id();
         assert!(validate_request_id(&id).is_ok() && id.len() == 36, "{id}");
+        assert!(
+            id[4..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{id}"
+        );
+        assert_ne!(new_request_id(), id);
     }
 }

@@ -5,6 +5,7 @@
 //! so a spec update that tightens a bound tightens the check.
 
 use std::num::NonZeroU64;
+use std::sync::Arc;
 
 use crate::construct::{from_json, Refused};
 use crate::error::Error;
@@ -16,8 +17,10 @@ use crate::message::Message;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
     /// Built from JSON (see `construct.rs`); a refusal is reported when
-    /// the request is validated.
-    pub(crate) wire: Result<t::ChatCompletionRequest, Refused>,
+    /// the request is validated. Shared, copied on write: a template
+    /// request cloned for every call costs a reference count, not a deep
+    /// copy of its messages (setters on a unique request never copy).
+    pub(crate) wire: Result<Arc<t::ChatCompletionRequest>, Refused>,
     /// Whether the caller chose a model; otherwise the client's applies.
     model_set: bool,
     /// Body fields the spec does not have (`ChatRequest::extra`).
@@ -52,7 +55,11 @@ impl ChatRequest {
     /// shorthands [`system`](Self::system) and [`user`](Self::user).
     pub fn new() -> Self {
         ChatRequest {
-            wire: from_json("request", serde_json::json!({"messages": [], "model": ""})),
+            wire: from_json(
+                "request",
+                serde_json::json!({"messages": [], "model": "", "stream": false}),
+            )
+            .map(Arc::new),
             model_set: false,
             extra: serde_json::Map::new(),
             problem: None,
@@ -62,7 +69,7 @@ impl ChatRequest {
     /// Applies `change` to the generated request, if it was built.
     fn with(mut self, change: impl FnOnce(&mut t::ChatCompletionRequest)) -> Self {
         if let Ok(wire) = &mut self.wire {
-            change(wire);
+            change(Arc::make_mut(wire));
         }
         self
     }
@@ -322,13 +329,16 @@ impl ChatRequest {
     /// Fails only when the generated types refused what the wrapper built
     /// (a spec change it does not cover).
     pub fn wire_mut(&mut self) -> Result<&mut t::ChatCompletionRequest, Error> {
-        self.wire.as_mut().map_err(|r| r.clone().into_error())
+        self.wire
+            .as_mut()
+            .map(Arc::make_mut)
+            .map_err(|r| r.clone().into_error())
     }
 
     /// The request as it will be serialised (model empty until set; the
     /// client's model fills it when sent).
     pub fn wire(&self) -> Result<&t::ChatCompletionRequest, Error> {
-        self.wire.as_ref().map_err(|r| r.clone().into_error())
+        self.wire.as_deref().map_err(|r| r.clone().into_error())
     }
 
     /// The messages of the request, for a transcript.
@@ -380,12 +390,19 @@ impl ChatRequest {
         self.validate()?;
         let mut wire = self.wire.map_err(Refused::into_error)?;
         let unset = fields::text(&wire.model).is_none_or(|m| m.trim().is_empty());
-        if !self.model_set || unset {
-            wire.model.put(default_model.to_string());
-        }
-        wire.stream.put(stream);
-        if !stream {
-            wire.stream_options = None;
+        let fill_model = !self.model_set || unset;
+        let fix_stream = wire.stream.val() != Some(&stream) || (!stream && wire.stream_options.is_some());
+        // A request reused as a template is only copied when this call
+        // changes it.
+        if fill_model || fix_stream {
+            let wire = Arc::make_mut(&mut wire);
+            if fill_model {
+                wire.model.put(default_model.to_string());
+            }
+            wire.stream.put(stream);
+            if !stream {
+                wire.stream_options = None;
+            }
         }
         Ok(WireBody {
             wire,
@@ -397,7 +414,7 @@ impl ChatRequest {
 /// The body as it goes out: the typed request, then the extra fields.
 #[derive(Debug)]
 pub(crate) struct WireBody {
-    pub wire: t::ChatCompletionRequest,
+    pub wire: Arc<t::ChatCompletionRequest>,
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -412,7 +429,7 @@ impl WireBody {
             extra: &'a serde_json::Map<String, serde_json::Value>,
         }
         match self.extra.is_empty() {
-            true => serde_json::to_vec(&self.wire),
+            true => serde_json::to_vec(&*self.wire),
             false => serde_json::to_vec(&WithExtra {
                 wire: &self.wire,
                 extra: &self.extra,
@@ -425,7 +442,7 @@ impl From<t::ChatCompletionRequest> for ChatRequest {
     fn from(wire: t::ChatCompletionRequest) -> Self {
         let model_set = fields::text(&wire.model).is_some_and(|m| !m.trim().is_empty());
         ChatRequest {
-            wire: Ok(wire),
+            wire: Ok(Arc::new(wire)),
             model_set,
             extra: serde_json::Map::new(),
             problem: None,

@@ -48,9 +48,11 @@ pub(crate) fn status_is_retryable(status: u16) -> bool {
     matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
 }
 
+const SHOULD_RETRY: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("x-should-retry");
+
 /// The server's explicit verdict overrides the status rule.
 pub(crate) fn should_retry(status: u16, headers: &HeaderMap) -> bool {
-    match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
+    match headers.get(&SHOULD_RETRY).and_then(|v| v.to_str().ok()) {
         Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         _ => status_is_retryable(status),
@@ -112,6 +114,7 @@ fn transport_is_retryable(e: &reqwest::Error) -> bool {
 pub(crate) async fn execute(
     sender: &Sender,
     request: reqwest::Request,
+    remake: impl Fn() -> reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
@@ -120,7 +123,16 @@ pub(crate) async fn execute(
         SendFailure::Http(e) => transport_is_retryable(e),
         SendFailure::Middleware(_) => false,
     };
-    execute_with(request, policy, max_retries, attempts, |r| sender.send(r), retryable).await
+    execute_with(
+        request,
+        remake,
+        policy,
+        max_retries,
+        attempts,
+        |r| sender.send(r),
+        retryable,
+    )
+    .await
 }
 
 /// Why a stream's request got no answer headers.
@@ -140,6 +152,7 @@ pub(crate) enum SendError {
 pub(crate) async fn execute_stream(
     sender: &Sender,
     request: reqwest::Request,
+    remake: impl Fn() -> reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
@@ -157,12 +170,16 @@ pub(crate) async fn execute_stream(
         SendError::NoHeaders => true,
     };
     let started = tokio::time::Instant::now();
-    let response = execute_with(request, policy, max_retries, attempts, send, retryable).await?;
+    let response = execute_with(request, remake, policy, max_retries, attempts, send, retryable).await?;
     Ok(crate::body::guard(response, started, wait, &policy.stream))
 }
 
+/// The loop both share. `remake` builds the request again for a retry
+/// (from the encoded body, a cheap shared buffer): cheaper than cloning
+/// every request up front for a retry that rarely comes.
 async fn execute_with<E, F, Fut>(
     mut request: reqwest::Request,
+    remake: impl Fn() -> reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
@@ -177,11 +194,6 @@ where
     loop {
         attempt = attempt.saturating_add(1);
         attempts.store(attempt, Ordering::Relaxed);
-        let spare = if attempt <= max_retries {
-            request.try_clone()
-        } else {
-            None
-        };
         let sent = std::time::Instant::now();
         let result = send(request).await;
         tracing::debug!(
@@ -190,8 +202,13 @@ where
             latency_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
             "attempt finished"
         );
-        let Some(next) = spare else { return result };
+        if attempt > max_retries {
+            return result;
+        }
         let wait = match &result {
+            // A success is final whatever `x-should-retry` says (as in
+            // openai-python, which reads it only on failures).
+            Ok(resp) if resp.status().is_success() => return result,
             Ok(resp) if !should_retry(resp.status().as_u16(), resp.headers()) => return result,
             Ok(resp) => match retry_after(resp.headers()) {
                 // Past the cap, waiting would stall the caller: hand back the
@@ -208,8 +225,9 @@ where
             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             "retrying"
         );
+        drop(result);
         tokio::time::sleep(wait).await;
-        request = next;
+        request = remake();
     }
 }
 

@@ -18,7 +18,7 @@ use crate::secret::ApiKey;
 
 /// Header carrying the caller's id for one logical request, reused across
 /// its retries so the provider can deduplicate and support can trace.
-pub(crate) const REQUEST_ID_HEADER: &str = "x-client-request-id";
+pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-client-request-id");
 
 /// Settings shared by every call of one client.
 #[derive(Debug)]
@@ -58,32 +58,33 @@ impl CallContext {
     }
 }
 
-impl Transport {
-    /// Stamps what every attempt carries: key, request id, timeout.
-    pub(crate) fn prepare(&self, request: &mut reqwest::Request, timeout: Option<Duration>) {
-        let headers = request.headers_mut();
-        // progenitor adds `api-version: <info.version>`; the API has no such
-        // header and some proxies reject unknown ones.
-        headers.remove("api-version");
-        for (name, value) in &self.shared.default_headers {
+/// Stamps what every attempt carries: default headers, key, request id,
+/// per-call headers, timeout.
+pub(crate) fn prepare(
+    shared: &CallSettings,
+    call: &CallContext,
+    request: &mut reqwest::Request,
+    timeout: Option<Duration>,
+) {
+    let headers = request.headers_mut();
+    for (name, value) in &shared.default_headers {
+        headers.append(name, value.clone());
+    }
+    if let Some(key) = &shared.key {
+        headers.insert(AUTHORIZATION, key.bearer_header());
+    }
+    if let Ok(v) = HeaderValue::from_str(&call.request_id) {
+        headers.insert(REQUEST_ID_HEADER, v);
+    }
+    if let Some(call_headers) = &call.headers {
+        for name in call_headers.keys() {
+            headers.remove(name);
+        }
+        for (name, value) in call_headers {
             headers.append(name, value.clone());
         }
-        if let Some(key) = &self.shared.key {
-            headers.insert(AUTHORIZATION, key.bearer_header());
-        }
-        if let Ok(v) = HeaderValue::from_str(&self.call.request_id) {
-            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
-        }
-        if let Some(call_headers) = &self.call.headers {
-            for name in call_headers.keys() {
-                headers.remove(name);
-            }
-            for (name, value) in call_headers {
-                headers.append(name, value.clone());
-            }
-        }
-        *request.timeout_mut() = timeout;
     }
+    *request.timeout_mut() = timeout;
 }
 
 impl ClientHooks<Transport> for generated::Client {
@@ -93,7 +94,15 @@ impl ClientHooks<Transport> for generated::Client {
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let t = &self.inner;
-        t.prepare(request, Some(t.call.timeout.unwrap_or(t.shared.request_timeout)));
+        // progenitor adds `api-version: <info.version>`; the API has no such
+        // header and some proxies reject unknown ones.
+        request.headers_mut().remove("api-version");
+        prepare(
+            &t.shared,
+            &t.call,
+            request,
+            Some(t.call.timeout.unwrap_or(t.shared.request_timeout)),
+        );
         Ok(())
     }
 

@@ -58,14 +58,16 @@ impl Client {
     pub async fn chat_stream_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatStream, Error> {
         let body = request.into_wire(self.model(), true)?;
         let call = self.call_context(&options)?;
-        let req = self.http_request(&body, true, &call, None)?;
+        let bytes = Self::encode(&body)?;
+        let remake = || self.http_request(&bytes, true, &call, None);
 
         let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
         let idle = self.stream_idle_timeout();
         let shared = self.shared();
         let sent = crate::retry::execute_stream(
             self.sender(),
-            req,
+            remake(),
+            remake,
             &shared.retry,
             call.max_retries,
             &call.attempts,
