@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use maverick::types::{ChatCompletionChunk, ChatCompletionResponse};
+use maverick::types::{ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse};
 use maverick::{ChatRequest, Client};
 use support::{Loopback, Reply};
 
@@ -138,6 +138,21 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The baseline: reqwest posting the generated request and decoding the
+/// generated response, nothing else.
+async fn bare_call(client: reqwest::Client, url: String, wire: Arc<ChatCompletionRequest>) {
+    let resp = client
+        .post(url)
+        .bearer_auth("sk-bench")
+        .json(&*wire)
+        .send()
+        .await
+        .unwrap();
+    let bytes = resp.bytes().await.unwrap();
+    let parsed: ChatCompletionResponse = serde_json::from_slice(&bytes).unwrap();
+    std::hint::black_box(parsed);
+}
+
 /// One row, `calls` calls at `concurrency`, for callgrind. The server is
 /// the usual child process, which valgrind does not follow: only the
 /// client's instructions are counted.
@@ -163,12 +178,7 @@ fn count(spec: &str) {
             let wire = Arc::new(body.wire().expect("the request builds").clone());
             rate(calls, concurrency, move || {
                 let (b, u, w) = (bare.clone(), url.clone(), wire.clone());
-                async move {
-                    let resp = b.post(u).bearer_auth("sk-bench").json(&*w).send().await.unwrap();
-                    let bytes = resp.bytes().await.unwrap();
-                    let parsed: ChatCompletionResponse = serde_json::from_slice(&bytes).unwrap();
-                    std::hint::black_box(parsed);
-                }
+                bare_call(b, u, w)
             })
             .await;
         } else {
@@ -220,12 +230,7 @@ fn main() {
                 let (b, u, w) = (bare.clone(), url.clone(), wire.clone());
                 let bare_rate = rate(CALLS, concurrency, move || {
                     let (b, u, w) = (b.clone(), u.clone(), w.clone());
-                    async move {
-                        let resp = b.post(u).bearer_auth("sk-bench").json(&*w).send().await.unwrap();
-                        let bytes = resp.bytes().await.unwrap();
-                        let parsed: ChatCompletionResponse = serde_json::from_slice(&bytes).unwrap();
-                        std::hint::black_box(parsed);
-                    }
+                    bare_call(b, u, w)
                 })
                 .await;
                 let (c, r) = (client.clone(), body.clone());
