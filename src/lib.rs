@@ -32,6 +32,7 @@ mod error;
 mod fields;
 mod generated;
 mod message;
+mod network;
 mod request;
 mod response;
 mod retry;
@@ -41,6 +42,7 @@ mod structured;
 mod tool_loop;
 mod tools;
 mod transport;
+mod transport_cause;
 mod wire_error;
 
 /// The generated request and response types, for fields the wrapper does
@@ -49,11 +51,12 @@ pub mod types {
     pub use crate::generated::types::*;
 }
 
-pub use client::{install_tls_provider, CallOptions, Client};
+pub use client::{CallOptions, Client};
 pub use config::DEFAULT_MAX_EVENT_BYTES;
 pub use config::{ClientBuilder, BASE_URL_VARS, DEFAULT_BASE_URL, DEFAULT_MODEL, KEY_VARS};
 pub use error::{ApiError, ApiErrorKind, Error, TimeoutKind};
 pub use message::{sniff_image, ContentPart, ImageDetail, Message, MAX_IMAGE_BYTES};
+pub use network::install_tls_provider;
 pub use request::{ChatRequest, ToolChoice};
 pub use response::{ChatResponse, FinishReason, ResponseMeta, ServiceTier, ToolCallRef};
 pub use secret::ApiKey;
@@ -63,6 +66,7 @@ pub use stream::{ChatChunk, ChatStream, StreamAccumulator, TextStream};
 pub use structured::Structured;
 pub use tool_loop::{ToolLoop, ToolLoopOutcome, DEFAULT_MAX_ROUNDS};
 pub use tools::{api_schema, Tool};
+pub use transport_cause::{CertificateProblem, TransportCause};
 
 /// Compiles the README's Rust examples as doctests, so they cannot rot.
 #[cfg(doctest)]

@@ -1,0 +1,165 @@
+//! Proxies for real, set with `ClientBuilder::proxy` (the environment's
+//! `HTTPS_PROXY`/`NO_PROXY` are process-wide, so they have their own test
+//! binary, tests/proxy_env.rs): HTTPS is tunnelled with CONNECT and the key
+//! never crosses the proxy in clear; every proxy failure is named, and the
+//! proxy's credentials never appear in an error.
+
+mod net;
+
+use futures_util::StreamExt;
+use maverick::{Error, TransportCause};
+use net::{attempts, client, contains, request, ConnectProxy, ProxyMode, ServerOptions, TestCa, TlsServer, KEY};
+
+async fn tls_server(ca: &TestCa) -> TlsServer {
+    TlsServer::start(&ca.server(&["localhost", "127.0.0.1"]), ServerOptions::default()).await
+}
+
+#[tokio::test]
+async fn https_goes_through_the_tunnel_and_the_proxy_never_sees_the_key() {
+    let ca = TestCa::new("test CA");
+    let server = tls_server(&ca).await;
+    let proxy = ConnectProxy::start(ProxyMode::Open).await;
+    let c = client(&server.url("localhost"), &ca)
+        .proxy(proxy.url())
+        .build()
+        .unwrap();
+    assert_eq!(c.chat(request()).await.unwrap().text(), Some("over tls"));
+    let mut stream = c.chat_stream(request()).await.unwrap();
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        text.push_str(chunk.unwrap().text().unwrap_or_default());
+    }
+    assert_eq!(text, "streamed");
+
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
+    let heads = proxy.heads();
+    assert!(!heads.is_empty());
+    for head in &heads {
+        assert!(
+            head.starts_with(&format!("CONNECT localhost:{} HTTP/1.1\r\n", server.port)),
+            "{head}"
+        );
+        assert!(
+            !head.contains(KEY) && !head.to_ascii_lowercase().contains("authorization: bearer"),
+            "{head}"
+        );
+    }
+    let relayed = proxy.relayed();
+    assert!(relayed.len() > 500, "the tunnel carried the TLS session");
+    // A TLS handshake record starts the tunnel: the proxy relays ciphertext.
+    assert_eq!(relayed.first(), Some(&0x16));
+    for clear in [KEY.as_bytes(), b"Bearer", b"chat/completions", b"\"messages\""] {
+        assert!(
+            !contains(&relayed, clear),
+            "{:?} crossed the proxy in clear",
+            String::from_utf8_lossy(clear)
+        );
+    }
+}
+
+#[tokio::test]
+async fn proxy_credentials_are_sent_to_the_proxy_and_never_shown() {
+    let ca = TestCa::new("test CA");
+    let server = tls_server(&ca).await;
+    // "user:s3cret-pw" in Basic form.
+    let proxy = ConnectProxy::start(ProxyMode::Auth("Basic dXNlcjpzM2NyZXQtcHc=")).await;
+    let with = |password: &str| {
+        client(&server.url("localhost"), &ca)
+            .proxy(format!("http://user:{password}@127.0.0.1:{}", proxy.port))
+            .max_retries(2)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(
+        with("s3cret-pw").chat(request()).await.unwrap().text(),
+        Some("over tls")
+    );
+
+    let err = with("wrong-pw-123").chat(request()).await.unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        matches!(err.transport_cause(), Some(TransportCause::ProxyAuthRequired { .. })),
+        "{shown}"
+    );
+    assert!(shown.contains("requires authentication (HTTP 407)"), "{shown}");
+    assert!(
+        shown.contains(&format!("the proxy http://127.0.0.1:{} requires", proxy.port)),
+        "{shown}"
+    );
+    assert_eq!(attempts(&err), 1, "credentials do not change by retrying");
+    for text in [shown, format!("{err:?}"), format!("{:?}", with("wrong-pw-123"))] {
+        assert!(!text.contains("wrong-pw-123") && !text.contains("s3cret"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_connect_is_named_and_tried_once() {
+    let ca = TestCa::new("test CA");
+    let server = tls_server(&ca).await;
+    let proxy = ConnectProxy::start(ProxyMode::Forbid).await;
+    let err = client(&server.url("localhost"), &ca)
+        .proxy(proxy.url())
+        .build()
+        .unwrap()
+        .chat(request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.transport_cause(), Some(TransportCause::ProxyRefused { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("refused to open a tunnel"), "{err}");
+    assert_eq!(attempts(&err), 1);
+    assert_eq!(proxy.heads().len(), 1);
+    assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_dead_proxy_is_named_retried_and_keeps_its_password() {
+    let ca = TestCa::new("test CA");
+    let server = tls_server(&ca).await;
+    let dead = net::refused_port().await;
+    let err = client(&server.url("localhost"), &ca)
+        .proxy(format!("http://alice:hunter2-pw@127.0.0.1:{dead}"))
+        .max_retries(1)
+        .build()
+        .unwrap()
+        .chat(request())
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    match err.transport_cause() {
+        Some(TransportCause::ProxyUnreachable { proxy, detail }) => {
+            assert_eq!(proxy.as_deref(), Some(&*format!("http://127.0.0.1:{dead}")));
+            assert!(detail.contains("refused"), "{detail}");
+        }
+        other => panic!("{other:?}: {shown}"),
+    }
+    assert!(
+        shown.contains("cannot reach the proxy") && shown.contains("NO_PROXY"),
+        "{shown}"
+    );
+    assert_eq!(attempts(&err), 2, "a dead proxy may come back: retried");
+    assert!(
+        !shown.contains("hunter2") && !format!("{err:?}").contains("hunter2"),
+        "{shown}"
+    );
+    assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+fn an_unusable_proxy_url_is_a_config_error_without_the_password() {
+    for url in [
+        "socks5://bob:pa55word@127.0.0.1:1080",
+        "http://bob:pa55word@",
+        "not a url pa55word",
+    ] {
+        match maverick::Client::builder().api_key(KEY).proxy(url).build() {
+            Err(Error::Config(m)) => {
+                assert!(m.starts_with("proxy("), "{m}");
+                assert!(!m.contains("pa55word"), "{m}");
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+}
