@@ -24,6 +24,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(not(any(feature = "rustls-ring", feature = "rustls-aws-lc", feature = "native-tls")))]
+compile_error!("maverick needs one TLS feature: rustls-ring (the default), rustls-aws-lc or native-tls");
+
 mod body;
 mod client;
 mod config;

@@ -449,6 +449,28 @@ fn from_text(text: &str, target: &Target<'_>) -> Option<TransportCause> {
         };
         return Some(TransportCause::Certificate { problem, host });
     }
+    // OpenSSL (native-tls) handshake failures: "error:…:SSL routines:…:reason".
+    if lower.contains("ssl routines") {
+        let not_tls = [
+            "wrong version number",
+            "packet length too long",
+            "http request",
+            "record layer failure",
+        ];
+        let detail = if not_tls.iter().any(|m| lower.contains(m)) {
+            format!("the server's answer is not TLS ({text})")
+        } else {
+            text.to_string()
+        };
+        let client_certificate = lower.contains(" alert ")
+            && ["certificate", "unknown ca", "access denied"]
+                .iter()
+                .any(|m| lower.contains(m));
+        return Some(TransportCause::TlsHandshake {
+            detail,
+            client_certificate,
+        });
+    }
     None
 }
 
@@ -498,4 +520,136 @@ pub(crate) fn chain_text(err: &(dyn StdError + 'static)) -> String {
         cause = e.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(message: &str) -> Option<TransportCause> {
+        from_text(
+            message,
+            &Target {
+                host: "h.example",
+                port: 443,
+                https: true,
+                proxy: None,
+            },
+        )
+    }
+
+    #[test]
+    fn resolver_messages_of_each_platform() {
+        for m in [
+            "failed to lookup address information: Name or service not known",
+            "failed to lookup address information: nodename nor servname provided, or not known",
+            "No such host is known. (os error 11001)",
+            "failed to lookup address information: Name does not resolve",
+        ] {
+            assert_eq!(
+                text(m),
+                Some(TransportCause::NoSuchHost {
+                    host: "h.example".into()
+                }),
+                "{m}"
+            );
+        }
+        let again = text("failed to lookup address information: Temporary failure in name resolution");
+        assert!(matches!(&again, Some(TransportCause::DnsFailed { .. })), "{again:?}");
+        assert!(again.is_some_and(|c| c.is_retryable()));
+    }
+
+    #[test]
+    fn openssl_messages_name_the_problem() {
+        let cert = |m: &str| match text(m) {
+            Some(TransportCause::Certificate { problem, .. }) => problem,
+            other => panic!("{m}: {other:?}"),
+        };
+        let verify = "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed";
+        assert_eq!(
+            cert(&format!("{verify}: (unable to get local issuer certificate)")),
+            CertificateProblem::UnknownIssuer
+        );
+        assert_eq!(
+            cert(&format!("{verify}: (self-signed certificate in certificate chain)")),
+            CertificateProblem::UnknownIssuer
+        );
+        assert_eq!(
+            cert(&format!("{verify}: (Hostname mismatch)")),
+            CertificateProblem::NameMismatch
+        );
+        assert_eq!(
+            cert(&format!("{verify}: (certificate has expired)")),
+            CertificateProblem::Expired
+        );
+        let refused = text("error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required");
+        assert!(
+            matches!(
+                refused,
+                Some(TransportCause::TlsHandshake {
+                    client_certificate: true,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        let plain = text("error:0A00010B:SSL routines:ssl3_get_record:wrong version number");
+        assert!(
+            matches!(&plain, Some(TransportCause::TlsHandshake { detail, client_certificate: false }) if detail.contains("not TLS")),
+            "{plain:?}"
+        );
+    }
+
+    #[test]
+    fn rustls_alerts_seen_only_as_text() {
+        let c = text("connection error: received fatal alert: CertificateRequired");
+        assert!(
+            matches!(
+                c,
+                Some(TransportCause::TlsHandshake {
+                    client_certificate: true,
+                    ..
+                })
+            ),
+            "{c:?}"
+        );
+        let c = text("received fatal alert: ProtocolVersion");
+        assert!(
+            matches!(
+                c,
+                Some(TransportCause::TlsHandshake {
+                    client_certificate: false,
+                    ..
+                })
+            ),
+            "{c:?}"
+        );
+        assert_eq!(text("error sending request"), None);
+    }
+
+    #[test]
+    fn what_is_retried() {
+        let no = [
+            TransportCause::NoSuchHost { host: "h".into() },
+            TransportCause::Certificate {
+                problem: CertificateProblem::UnknownIssuer,
+                host: "h".into(),
+            },
+            TransportCause::ProxyAuthRequired { proxy: None },
+            TransportCause::ProxyRefused { proxy: None },
+        ];
+        assert!(no.iter().all(|c| !c.is_retryable()));
+        let yes = [
+            TransportCause::ConnectionRefused {
+                host: "h".into(),
+                port: 1,
+            },
+            TransportCause::ConnectionClosed { detail: "reset".into() },
+            TransportCause::ProxyUnreachable {
+                proxy: None,
+                detail: "refused".into(),
+            },
+        ];
+        assert!(yes.iter().all(TransportCause::is_retryable));
+    }
 }

@@ -5,20 +5,18 @@
 mod net;
 
 use maverick::TransportCause;
-use net::{attempts, request, KEY};
+use net::{attempts, chat_fails, request, KEY};
 
 #[tokio::test]
 async fn a_host_that_does_not_exist_is_named_and_tried_once() {
     // `.invalid` never resolves (RFC 2606).
-    let err = maverick::Client::builder()
-        .api_key(KEY)
-        .base_url("https://nonexistent.invalid/v1")
-        .max_retries(3)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(
+        maverick::Client::builder()
+            .api_key(KEY)
+            .base_url("https://nonexistent.invalid/v1")
+            .max_retries(3),
+    )
+    .await;
     let shown = err.to_string();
     match err.transport_cause() {
         Some(TransportCause::NoSuchHost { host }) => assert_eq!(host, "nonexistent.invalid"),

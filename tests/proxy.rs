@@ -6,9 +6,11 @@
 
 mod net;
 
-use futures_util::StreamExt;
 use maverick::{Error, TransportCause};
-use net::{attempts, client, contains, request, ConnectProxy, ProxyMode, ServerOptions, TestCa, TlsServer, KEY};
+use net::{
+    attempts, chat_and_stream, chat_fails, client, contains, request, ConnectProxy, ProxyMode, ServerOptions, TestCa,
+    TlsServer, KEY,
+};
 
 async fn tls_server(ca: &TestCa) -> TlsServer {
     TlsServer::start(&ca.server(&["localhost", "127.0.0.1"]), ServerOptions::default()).await
@@ -23,13 +25,7 @@ async fn https_goes_through_the_tunnel_and_the_proxy_never_sees_the_key() {
         .proxy(proxy.url())
         .build()
         .unwrap();
-    assert_eq!(c.chat(request()).await.unwrap().text(), Some("over tls"));
-    let mut stream = c.chat_stream(request()).await.unwrap();
-    let mut text = String::new();
-    while let Some(chunk) = stream.next().await {
-        text.push_str(chunk.unwrap().text().unwrap_or_default());
-    }
-    assert_eq!(text, "streamed");
+    chat_and_stream(&c).await;
 
     assert_eq!(server.requests.lock().unwrap().len(), 2);
     let heads = proxy.heads();
@@ -97,13 +93,7 @@ async fn a_proxy_that_refuses_connect_is_named_and_tried_once() {
     let ca = TestCa::new("test CA");
     let server = tls_server(&ca).await;
     let proxy = ConnectProxy::start(ProxyMode::Forbid).await;
-    let err = client(&server.url("localhost"), &ca)
-        .proxy(proxy.url())
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(client(&server.url("localhost"), &ca).proxy(proxy.url())).await;
     assert!(
         matches!(err.transport_cause(), Some(TransportCause::ProxyRefused { .. })),
         "{err}"
@@ -119,14 +109,12 @@ async fn a_dead_proxy_is_named_retried_and_keeps_its_password() {
     let ca = TestCa::new("test CA");
     let server = tls_server(&ca).await;
     let dead = net::refused_port().await;
-    let err = client(&server.url("localhost"), &ca)
-        .proxy(format!("http://alice:hunter2-pw@127.0.0.1:{dead}"))
-        .max_retries(1)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(
+        client(&server.url("localhost"), &ca)
+            .proxy(format!("http://alice:hunter2-pw@127.0.0.1:{dead}"))
+            .max_retries(1),
+    )
+    .await;
     let shown = err.to_string();
     match err.transport_cause() {
         Some(TransportCause::ProxyUnreachable { proxy, detail }) => {

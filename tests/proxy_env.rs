@@ -5,7 +5,7 @@
 mod net;
 
 use maverick::TransportCause;
-use net::{attempts, client, request, ConnectProxy, ProxyMode, ServerOptions, TestCa, TlsServer};
+use net::{attempts, chat_fails, client, request, ConnectProxy, ProxyMode, ServerOptions, TestCa, TlsServer};
 
 fn set(name: &str, value: Option<&str>) {
     for name in [name.to_string(), name.to_ascii_lowercase()] {
@@ -47,13 +47,7 @@ async fn https_proxy_is_used_no_proxy_bypasses_it_and_a_dead_one_is_named() {
     // them) as the proxy, not as the server.
     let dead = net::refused_port().await;
     set("HTTPS_PROXY", Some(&format!("http://carol:t0ps3cret@127.0.0.1:{dead}")));
-    let err = client(&server.url("localhost"), &ca)
-        .max_retries(0)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(client(&server.url("localhost"), &ca).max_retries(0)).await;
     set("HTTPS_PROXY", None);
     let shown = err.to_string();
     match err.transport_cause() {

@@ -6,20 +6,11 @@
 
 mod net;
 
-use futures_util::StreamExt;
 use maverick::{CertificateProblem, Error, TransportCause};
-use net::{attempts, client, request, ServerOptions, TestCa, TlsServer};
-
-async fn chat_and_stream(client: &maverick::Client) {
-    let reply = client.chat(request()).await.unwrap();
-    assert_eq!(reply.text(), Some("over tls"));
-    let mut stream = client.chat_stream(request()).await.unwrap();
-    let mut text = String::new();
-    while let Some(chunk) = stream.next().await {
-        text.push_str(chunk.unwrap().text().unwrap_or_default());
-    }
-    assert_eq!(text, "streamed");
-}
+use net::{
+    attempts, certificate_problem, chat_and_stream, chat_fails, client, client_certificate_refused, request,
+    ServerOptions, TestCa, TlsServer,
+};
 
 #[tokio::test]
 async fn chat_and_streams_over_http2_and_http1_with_an_added_root() {
@@ -65,21 +56,10 @@ async fn only_the_given_roots_when_built_in_roots_are_off() {
     chat_and_stream(&c).await;
     // Trusting only another CA: the server's certificate is now unknown.
     let other = TestCa::new("another CA");
-    let err = client(&server.url("localhost"), &other)
-        .tls_built_in_root_certs(false)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err.transport_cause(),
-            Some(TransportCause::Certificate {
-                problem: CertificateProblem::UnknownIssuer,
-                ..
-            })
-        ),
+    let err = chat_fails(client(&server.url("localhost"), &other).tls_built_in_root_certs(false)).await;
+    assert_eq!(
+        certificate_problem(&err),
+        Some(CertificateProblem::UnknownIssuer),
         "{err}"
     );
 }
@@ -121,14 +101,9 @@ async fn an_untrusted_ca_is_named_and_tried_once() {
     );
     // The same for a stream.
     let err = c.chat_stream(request()).await.map(|_| ()).unwrap_err();
-    assert!(
-        matches!(
-            err.transport_cause(),
-            Some(TransportCause::Certificate {
-                problem: CertificateProblem::UnknownIssuer,
-                ..
-            })
-        ),
+    assert_eq!(
+        certificate_problem(&err),
+        Some(CertificateProblem::UnknownIssuer),
         "{err}"
     );
     assert_eq!(attempts(&err), 1);
@@ -138,13 +113,7 @@ async fn an_untrusted_ca_is_named_and_tried_once() {
 async fn a_wrong_host_name_is_named_and_tried_once() {
     let ca = TestCa::new("test CA");
     let server = TlsServer::start(&ca.server(&["api.example.test"]), ServerOptions::default()).await;
-    let err = client(&server.url("localhost"), &ca)
-        .max_retries(3)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(client(&server.url("localhost"), &ca).max_retries(3)).await;
     assert_certificate(
         &err,
         CertificateProblem::NameMismatch,
@@ -157,13 +126,7 @@ async fn a_wrong_host_name_is_named_and_tried_once() {
 async fn an_expired_certificate_is_named_and_tried_once() {
     let ca = TestCa::new("test CA");
     let server = TlsServer::start(&ca.expired_server(&["localhost"]), ServerOptions::default()).await;
-    let err = client(&server.url("localhost"), &ca)
-        .max_retries(3)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(client(&server.url("localhost"), &ca).max_retries(3)).await;
     assert_certificate(&err, CertificateProblem::Expired, "has expired", &server);
 }
 
@@ -187,45 +150,15 @@ async fn mutual_tls_works_with_an_identity_and_is_refused_without() {
             .unwrap();
         chat_and_stream(&c).await;
 
-        let err = client(&server.url("localhost"), &ca)
-            .max_retries(3)
-            .build()
-            .unwrap()
-            .chat(request())
-            .await
-            .unwrap_err();
+        let err = chat_fails(client(&server.url("localhost"), &ca).max_retries(3)).await;
         let shown = err.to_string();
-        assert!(
-            matches!(
-                err.transport_cause(),
-                Some(TransportCause::TlsHandshake {
-                    client_certificate: true,
-                    ..
-                })
-            ),
-            "{shown}"
-        );
+        assert!(client_certificate_refused(&err), "{shown}");
         assert!(shown.contains("identity(pem)"), "{shown}");
         assert_eq!(attempts(&err), 1, "{shown}");
         // A certificate from a CA the gateway does not trust: refused too.
         let stranger = TestCa::new("stranger").client("intruder");
-        let err = client(&server.url("localhost"), &ca)
-            .identity(stranger.identity_pem())
-            .build()
-            .unwrap()
-            .chat(request())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(
-                err.transport_cause(),
-                Some(TransportCause::TlsHandshake {
-                    client_certificate: true,
-                    ..
-                })
-            ),
-            "{err}"
-        );
+        let err = chat_fails(client(&server.url("localhost"), &ca).identity(stranger.identity_pem())).await;
+        assert!(client_certificate_refused(&err), "{err}");
     }
 }
 
@@ -241,13 +174,7 @@ async fn an_http2_protocol_error_is_named() {
         },
     )
     .await;
-    let err = client(&server.url("localhost"), &ca)
-        .max_retries(0)
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(client(&server.url("localhost"), &ca).max_retries(0)).await;
     let shown = err.to_string();
     assert!(
         matches!(err.transport_cause(), Some(TransportCause::Http2 { .. })),
@@ -269,14 +196,12 @@ async fn plain_http_on_a_tls_url_says_the_peer_does_not_speak_tls() {
                 .await;
         }
     });
-    let err = maverick::Client::builder()
-        .api_key(net::KEY)
-        .base_url(format!("https://127.0.0.1:{port}/v1"))
-        .build()
-        .unwrap()
-        .chat(request())
-        .await
-        .unwrap_err();
+    let err = chat_fails(
+        maverick::Client::builder()
+            .api_key(net::KEY)
+            .base_url(format!("https://127.0.0.1:{port}/v1")),
+    )
+    .await;
     task.abort();
     assert!(
         matches!(err.transport_cause(), Some(TransportCause::TlsHandshake { .. })),

@@ -438,6 +438,44 @@ pub fn request() -> maverick::ChatRequest {
     maverick::ChatRequest::user_prompt("hi")
 }
 
+/// Builds the client and makes one `chat` call that must fail.
+pub async fn chat_fails(builder: maverick::ClientBuilder) -> maverick::Error {
+    builder.build().unwrap().chat(request()).await.unwrap_err()
+}
+
+/// One `chat` and one streamed call that must both succeed with the test
+/// server's answers.
+pub async fn chat_and_stream(client: &maverick::Client) {
+    use futures_util::StreamExt;
+    let reply = client.chat(request()).await.unwrap();
+    assert_eq!(reply.text(), Some("over tls"));
+    let mut stream = client.chat_stream(request()).await.unwrap();
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        text.push_str(chunk.unwrap().text().unwrap_or_default());
+    }
+    assert_eq!(text, "streamed");
+}
+
+/// The certificate problem a transport error names, if any.
+pub fn certificate_problem(err: &maverick::Error) -> Option<maverick::CertificateProblem> {
+    match err.transport_cause() {
+        Some(maverick::TransportCause::Certificate { problem, .. }) => Some(problem.clone()),
+        _ => None,
+    }
+}
+
+/// Whether the error says the server refused the client certificate.
+pub fn client_certificate_refused(err: &maverick::Error) -> bool {
+    matches!(
+        err.transport_cause(),
+        Some(maverick::TransportCause::TlsHandshake {
+            client_certificate: true,
+            ..
+        })
+    )
+}
+
 /// The attempt count a transport error reports.
 pub fn attempts(err: &maverick::Error) -> u32 {
     match err {
