@@ -5,6 +5,7 @@
 //! proxy's credentials never appear in an error.
 
 mod net;
+mod support;
 
 use maverick::{Error, TransportCause};
 use net::{
@@ -106,6 +107,8 @@ async fn a_proxy_that_refuses_connect_is_named_and_tried_once() {
 
 #[tokio::test]
 async fn a_dead_proxy_is_named_retried_and_keeps_its_password() {
+    // Everything logged at TRACE, reqwest's `log` records included.
+    let logs = support::trace::trace_buffer();
     let ca = TestCa::new("test CA");
     let server = tls_server(&ca).await;
     let dead = net::refused_port().await;
@@ -131,6 +134,15 @@ async fn a_dead_proxy_is_named_retried_and_keeps_its_password() {
     assert!(
         !shown.contains("hunter2") && !format!("{err:?}").contains("hunter2"),
         "{shown}"
+    );
+    let logged = logs.text();
+    assert!(
+        logged.contains("retrying") && logged.contains(&format!("127.0.0.1:{dead}")),
+        "{logged}"
+    );
+    assert!(
+        !logged.contains("hunter2") && !logged.contains("YWxpY2U6aHVudGVy"),
+        "{logged}"
     );
     assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
