@@ -222,7 +222,7 @@ impl fmt::Display for TransportCause {
             ),
             TransportCause::ProxyRefused { proxy } => write!(
                 f,
-                "{} refused to open a tunnel (CONNECT) to the server; its policy may block the host, or list the host in NO_PROXY to go direct",
+                "{} refused to open a tunnel (CONNECT) to the server: its policy blocks the host or it cannot reach it; ask its administrators, or list the host in NO_PROXY to go direct",
                 proxy_name(proxy)
             ),
             TransportCause::ProxyAuthRequired { proxy } => write!(
