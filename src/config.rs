@@ -200,8 +200,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` (proxies, custom TLS, shared pools). Its
-    /// own timeouts then apply on top of the ones set here.
+    /// Uses this `reqwest::Client` (custom connection settings, shared
+    /// pools). Its own timeouts then apply on top of the ones set here, and
+    /// its own TLS and proxy settings replace this builder's: combined with
+    /// [`add_root_certificate`](Self::add_root_certificate),
+    /// [`tls_built_in_root_certs`](Self::tls_built_in_root_certs),
+    /// [`identity`](Self::identity) or [`proxy`](Self::proxy),
+    /// [`build`](Self::build) fails rather than drop them. Under the default
+    /// `rustls-ring` feature, call [`install_tls_provider`](crate::install_tls_provider)
+    /// before building it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
