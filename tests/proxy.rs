@@ -1,6 +1,6 @@
 //! Proxies for real, set with `ClientBuilder::proxy` (the environment's
 //! `HTTPS_PROXY`/`NO_PROXY` are process-wide, so they have their own test
-//! binary, tests/proxy_env.rs): HTTPS is tunnelled with CONNECT and the key
+//! binary, tests/network_env.rs): HTTPS is tunnelled with CONNECT and the key
 //! never crosses the proxy in clear; every proxy failure is named, and the
 //! proxy's credentials never appear in an error.
 

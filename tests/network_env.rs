@@ -1,11 +1,14 @@
-//! `HTTPS_PROXY` and `NO_PROXY` from the environment, as users set them.
-//! The environment is process-wide, so this binary holds one test that
-//! sets the variables in turn; nothing else runs beside it.
+//! `HTTPS_PROXY`, `NO_PROXY` and `SSL_CERT_FILE` from the environment, as
+//! users set them. The environment is process-wide, so this binary holds one
+//! test that sets the variables in turn; nothing else runs beside it.
 
 mod net;
 
-use maverick::TransportCause;
-use net::{attempts, chat_fails, client, request, ConnectProxy, ProxyMode, ServerOptions, TestCa, TlsServer};
+use maverick::{CertificateProblem, TransportCause};
+use net::{
+    attempts, certificate_problem, chat_fails, client, request, ConnectProxy, ProxyMode, ServerOptions, TestCa,
+    TlsServer,
+};
 
 fn set(name: &str, value: Option<&str>) {
     for name in [name.to_string(), name.to_ascii_lowercase()] {
@@ -17,6 +20,36 @@ fn set(name: &str, value: Option<&str>) {
 }
 
 #[tokio::test]
+async fn proxy_and_certificate_variables() {
+    https_proxy_is_used_no_proxy_bypasses_it_and_a_dead_one_is_named().await;
+    ssl_cert_file_adds_a_trusted_ca().await;
+}
+
+async fn ssl_cert_file_adds_a_trusted_ca() {
+    let ca = TestCa::new("CA from SSL_CERT_FILE");
+    let server = TlsServer::start(&ca.server(&["localhost"]), ServerOptions::default()).await;
+    let plain = || {
+        maverick::Client::builder()
+            .api_key(net::KEY)
+            .base_url(server.url("localhost"))
+    };
+    // Not trusted by default...
+    let err = chat_fails(plain()).await;
+    assert_eq!(
+        certificate_problem(&err),
+        Some(CertificateProblem::UnknownIssuer),
+        "{err}"
+    );
+    // ...trusted once SSL_CERT_FILE names it, as the error message advises.
+    let path = std::env::temp_dir().join(format!("maverick-test-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, &ca.pem).unwrap();
+    std::env::set_var("SSL_CERT_FILE", &path);
+    let reply = plain().build().unwrap().chat(request()).await;
+    std::env::remove_var("SSL_CERT_FILE");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(reply.unwrap().text(), Some("over tls"));
+}
+
 async fn https_proxy_is_used_no_proxy_bypasses_it_and_a_dead_one_is_named() {
     for name in ["ALL_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"] {
         set(name, None);
