@@ -301,6 +301,10 @@ pub(crate) fn classify(err: &reqwest::Error, target: &Target<'_>) -> TransportCa
     // connect failure is the proxy's.
     let proxy_side = in_tunnel || (target.proxy.is_some() && !target.https && err.is_connect());
     match found {
+        // A proxy whose name does not exist is a configuration mistake.
+        Some(TransportCause::NoSuchHost { .. }) if proxy_side => TransportCause::ProxyInvalid {
+            detail: format!("{}'s host name does not exist (no such host)", proxy_name(&proxy)),
+        },
         Some(found) if proxy_side && !tls => TransportCause::ProxyUnreachable {
             proxy,
             detail: short(&found),
@@ -323,7 +327,6 @@ pub(crate) fn classify(err: &reqwest::Error, target: &Target<'_>) -> TransportCa
 /// A cause in few words, for the proxy variants.
 fn short(cause: &TransportCause) -> String {
     match cause {
-        TransportCause::NoSuchHost { .. } => "no such host".to_string(),
         TransportCause::DnsFailed { detail, .. } => format!("DNS lookup failed: {detail}"),
         TransportCause::ConnectionRefused { .. } => "connection refused".to_string(),
         TransportCause::Unreachable { .. } => "unreachable".to_string(),

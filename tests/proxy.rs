@@ -147,6 +147,34 @@ async fn a_dead_proxy_is_named_retried_and_keeps_its_password() {
     assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
+#[tokio::test]
+async fn a_proxy_host_that_does_not_exist_is_a_configuration_mistake_tried_once() {
+    let ca = TestCa::new("test CA");
+    let server = tls_server(&ca).await;
+    let err = chat_fails(
+        client(&server.url("localhost"), &ca)
+            .proxy("http://nobody:pa55word@proxy.nonexistent.invalid:3128")
+            .max_retries(2),
+    )
+    .await;
+    let shown = err.to_string();
+    assert!(!shown.contains("pa55word"), "{shown}");
+    match err.transport_cause() {
+        Some(TransportCause::ProxyInvalid { detail }) => {
+            assert!(
+                detail.contains("proxy.nonexistent.invalid:3128") && detail.contains("no such host"),
+                "{detail}"
+            );
+            assert_eq!(attempts(&err), 1);
+        }
+        // Without any resolver the name cannot be called nonexistent: the
+        // proxy is unreachable, which may pass.
+        Some(TransportCause::ProxyUnreachable { .. }) => println!("resolver unavailable here: {shown}"),
+        other => panic!("{other:?}: {shown}"),
+    }
+    assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
 #[test]
 fn an_unusable_proxy_url_is_a_config_error_without_the_password() {
     for url in [
