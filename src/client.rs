@@ -21,7 +21,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: crate::sender::Sender,
     /// The endpoint and what error messages need; shared with streams.
     origin: Arc<crate::wire_error::Origin>,
     /// Base URL as users think of it (ends in `/v1`), for messages.
@@ -97,14 +97,16 @@ impl ClientBuilder {
             Some(m) => m.clone(),
             None => crate::config::DEFAULT_MODEL.to_string(),
         };
-        let http = match self.http.clone() {
+        let given = self.sender();
+        let injected = given.is_some();
+        let http = match given {
             Some(_) if self.network.is_set() => {
                 return Err(Error::config(
-                    "add_root_certificate, tls_built_in_root_certs, identity and proxy configure the HTTP client this builder makes, and http_client(..) replaces it; set them on your reqwest::Client instead",
+                    "add_root_certificate, tls_built_in_root_certs, identity and proxy configure the HTTP client this builder makes, and http_client(..) / middleware_client(..) replace it; set them on your reqwest::Client instead",
                 ))
             }
-            Some(http) => http,
-            None => build_http(&self)?,
+            Some(sender) => sender,
+            None => crate::sender::Sender::Reqwest(build_http(&self)?),
         };
         // The generated path may or may not start with /v1; the root never ends in it.
         let generated_base = if OPERATION_PATH.starts_with("/v1/") {
@@ -120,9 +122,9 @@ impl ClientBuilder {
                 http,
                 origin: Arc::new(crate::wire_error::Origin {
                     // An injected client's proxies are its own: messages cannot name one.
-                    proxy: match self.http {
-                        Some(_) => None,
-                        None => self.network.proxy_for(&endpoint),
+                    proxy: match injected {
+                        true => None,
+                        false => self.network.proxy_for(&endpoint),
                     },
                     endpoint,
                     connect_timeout: self.connect_timeout,
@@ -209,7 +211,7 @@ impl Client {
         &self.inner.shared
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn sender(&self) -> &crate::sender::Sender {
         &self.inner.http
     }
 
@@ -323,9 +325,9 @@ impl Client {
     ) -> Result<ChatResponse, Error> {
         let shared = &self.inner.shared;
         let limit = shared.max_body_bytes;
-        let resp = crate::retry::execute(self.http(), req, &shared.retry, call.max_retries, &call.attempts)
+        let resp = crate::retry::execute(self.sender(), req, &shared.retry, call.max_retries, &call.attempts)
             .await
-            .map_err(|e| crate::wire_error::transport(e, &self.inner.origin, call, timeout))?;
+            .map_err(|e| crate::wire_error::send_failure(e, &self.inner.origin, call, timeout))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             return Err(crate::wire_error::api_error(resp, call, limit).await);

@@ -46,6 +46,8 @@ pub struct ClientBuilder {
     pub(crate) allow_insecure_http: bool,
     pub(crate) require_key: bool,
     pub(crate) http: Option<reqwest::Client>,
+    #[cfg(feature = "middleware")]
+    pub(crate) middleware: Option<reqwest_middleware::ClientWithMiddleware>,
     pub(crate) env: EnvLookup,
     /// Headers for every request, checked when the client is built.
     pub(crate) default_headers: Vec<(String, String)>,
@@ -70,6 +72,8 @@ impl Default for ClientBuilder {
             allow_insecure_http: false,
             require_key: true,
             http: None,
+            #[cfg(feature = "middleware")]
+            middleware: None,
             env: Box::new(|name| std::env::var(name).ok()),
             default_headers: Vec::new(),
             network: crate::network::NetworkOptions::default(),
@@ -212,6 +216,34 @@ impl ClientBuilder {
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
+    }
+
+    /// Sends through this `reqwest_middleware` stack (OpenTelemetry
+    /// tracing, caching, a gateway's own auth) instead of a plain reqwest
+    /// client; replaces [`http_client`](Self::http_client). The pipeline
+    /// stays the library's: every attempt passes through the stack with the
+    /// key, request id and headers already set, and retries stay the
+    /// client's policy, so do not add a retry middleware as well (each of
+    /// its attempts would be multiplied by ours). A middleware's own error
+    /// ends the call at once as [`Error::Middleware`](crate::Error::Middleware).
+    /// The stack's inner reqwest client is used as built: its TLS, proxy and
+    /// connect timeout apply, not [`connect_timeout`](Self::connect_timeout);
+    /// call [`install_tls_provider`](crate::install_tls_provider) before
+    /// building it.
+    #[cfg(feature = "middleware")]
+    pub fn middleware_client(mut self, client: reqwest_middleware::ClientWithMiddleware) -> Self {
+        self.middleware = Some(client);
+        self
+    }
+
+    /// The sender the caller gave, if any: a middleware stack wins over a
+    /// plain client.
+    pub(crate) fn sender(&self) -> Option<crate::sender::Sender> {
+        #[cfg(feature = "middleware")]
+        if let Some(stack) = &self.middleware {
+            return Some(crate::sender::Sender::Middleware(stack.clone()));
+        }
+        self.http.clone().map(crate::sender::Sender::Reqwest)
     }
 
     /// Adds a header to every request (a gateway's tenant id, an

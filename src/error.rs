@@ -34,6 +34,20 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// A middleware given with `ClientBuilder::middleware_client` (feature
+    /// `middleware`) failed the request. Not retried: the middleware
+    /// decided, and another attempt would meet it again.
+    #[error("a middleware failed the request (request id {request_id}, attempt {attempts}): {source}")]
+    Middleware {
+        /// The `X-Client-Request-Id` this client sent, to find the call in logs.
+        request_id: String,
+        /// How many attempts were made, this one included.
+        attempts: u32,
+        /// The middleware's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// A timeout fired; `kind` says which one.
     #[error("{kind} timeout of {after:?} fired (request id {request_id}); raise it with Client::builder().{setter}(..) if the model needs longer", setter = kind.setter())]
     Timeout {

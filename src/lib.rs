@@ -40,6 +40,7 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod sender;
 mod stream;
 mod structured;
 mod tool_loop;

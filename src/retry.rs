@@ -1,5 +1,5 @@
-//! When and how long to retry. One policy serves non-streaming calls (from
-//! the generated client's `exec` hook) and streams (before the first event).
+//! When and how long to retry. One policy serves non-streaming calls and
+//! streams (before the first event), whatever [`Sender`] carries them.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 pub(crate) const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
 use reqwest::header::HeaderMap;
+
+use crate::sender::{SendFailure, Sender};
 
 /// Backoff parameters; the defaults follow openai-python's documented ones.
 #[derive(Debug, Clone)]
@@ -113,29 +115,25 @@ fn transport_is_retryable(e: &reqwest::Error) -> bool {
 
 /// Sends `request`, retrying up to `max_retries` times. Returns the last
 /// response (even an error status: the caller turns it into a typed error)
-/// or the last transport error. `attempts` ends holding the attempt count.
+/// or the last failure. `attempts` ends holding the attempt count.
 pub(crate) async fn execute(
-    client: &reqwest::Client,
+    sender: &Sender,
     request: reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
-) -> reqwest::Result<reqwest::Response> {
-    execute_with(
-        request,
-        policy,
-        max_retries,
-        attempts,
-        |r| client.execute(r),
-        transport_is_retryable,
-    )
-    .await
+) -> Result<reqwest::Response, SendFailure> {
+    let retryable = |e: &SendFailure| match e {
+        SendFailure::Http(e) => transport_is_retryable(e),
+        SendFailure::Middleware(_) => false,
+    };
+    execute_with(request, policy, max_retries, attempts, |r| sender.send(r), retryable).await
 }
 
 /// Why a stream's request got no answer headers.
 #[derive(Debug)]
 pub(crate) enum SendError {
-    Http(reqwest::Error),
+    Failed(SendFailure),
     /// No response headers within the allowed time.
     NoHeaders,
 }
@@ -147,7 +145,7 @@ pub(crate) enum SendError {
 /// policy's [`StreamLimits`](crate::body::StreamLimits), so that neither a
 /// stream nor an error body read from it can run forever.
 pub(crate) async fn execute_stream(
-    client: &reqwest::Client,
+    sender: &Sender,
     request: reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
@@ -155,13 +153,14 @@ pub(crate) async fn execute_stream(
     wait: Duration,
 ) -> Result<reqwest::Response, SendError> {
     let send = |r| async move {
-        match tokio::time::timeout(wait, client.execute(r)).await {
-            Ok(result) => result.map_err(SendError::Http),
+        match tokio::time::timeout(wait, sender.send(r)).await {
+            Ok(result) => result.map_err(SendError::Failed),
             Err(_) => Err(SendError::NoHeaders),
         }
     };
     let retryable = |e: &SendError| match e {
-        SendError::Http(e) => transport_is_retryable(e),
+        SendError::Failed(SendFailure::Http(e)) => transport_is_retryable(e),
+        SendError::Failed(SendFailure::Middleware(_)) => false,
         SendError::NoHeaders => true,
     };
     let started = tokio::time::Instant::now();

@@ -97,16 +97,11 @@ impl ClientHooks<Transport> for generated::Client {
         Ok(())
     }
 
+    /// Never reached: the library sends through `Client::http_request` and
+    /// `retry::execute`. Kept as a plain send so that the generated method,
+    /// were it ever called, would still carry the key and request id.
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        let t = &self.inner;
-        crate::retry::execute(
-            &self.client,
-            request,
-            &t.shared.retry,
-            t.call.max_retries,
-            &t.call.attempts,
-        )
-        .await
+        self.client.execute(request).await
     }
 }
 

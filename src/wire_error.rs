@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::error::{ApiError, Error, TimeoutKind};
+use crate::sender::SendFailure;
 use crate::transport::CallContext;
 
 /// Where calls go, for messages: fixed when the client is built.
@@ -59,6 +60,19 @@ pub(crate) fn transport(err: reqwest::Error, origin: &Origin, call: &CallContext
         attempts: call.attempts(),
         cause: crate::transport_cause::classify(&err, &target),
         source: err.without_url(),
+    }
+}
+
+/// A failed attempt, whoever failed it: reqwest below HTTP, or a
+/// middleware of the user's.
+pub(crate) fn send_failure(failure: SendFailure, origin: &Origin, call: &CallContext, timeout: Duration) -> Error {
+    match failure {
+        SendFailure::Http(err) => transport(err, origin, call, timeout),
+        SendFailure::Middleware(source) => Error::Middleware {
+            request_id: call.request_id.clone(),
+            attempts: call.attempts(),
+            source,
+        },
     }
 }
 

@@ -63,12 +63,18 @@ impl Client {
         let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
         let idle = self.stream_idle_timeout();
         let shared = self.shared();
-        let sent =
-            crate::retry::execute_stream(self.http(), req, &shared.retry, call.max_retries, &call.attempts, idle);
+        let sent = crate::retry::execute_stream(
+            self.sender(),
+            req,
+            &shared.retry,
+            call.max_retries,
+            &call.attempts,
+            idle,
+        );
         let resp = match tracing::Instrument::instrument(sent, span.clone()).await {
             Ok(resp) => resp,
-            Err(crate::retry::SendError::Http(e)) => {
-                return Err(crate::wire_error::transport(e, self.origin(), &call, idle))
+            Err(crate::retry::SendError::Failed(e)) => {
+                return Err(crate::wire_error::send_failure(e, self.origin(), &call, idle))
             }
             Err(crate::retry::SendError::NoHeaders) => {
                 return Err(Error::Timeout {

@@ -1,0 +1,40 @@
+//! What puts one attempt on the wire: a plain `reqwest::Client`, or (with
+//! the `middleware` feature) a user's `reqwest_middleware` stack. Everything
+//! above it (headers, request id, retries, timeouts, decoding) is the same
+//! pipeline either way, so a middleware sees every attempt and the retry
+//! policy stays the library's.
+
+/// The HTTP client one [`Client`](crate::Client) sends through.
+#[derive(Clone)]
+pub(crate) enum Sender {
+    /// reqwest, as built by the client or given with `http_client`.
+    Reqwest(reqwest::Client),
+    /// A middleware stack given with `middleware_client`.
+    #[cfg(feature = "middleware")]
+    Middleware(reqwest_middleware::ClientWithMiddleware),
+}
+
+/// Why one attempt got no response.
+#[derive(Debug)]
+pub(crate) enum SendFailure {
+    /// reqwest failed (connect, TLS, reset, timeout); retried by policy.
+    Http(reqwest::Error),
+    /// A middleware refused or failed the request. Never retried: the
+    /// middleware decided, and another attempt would meet it again.
+    #[cfg_attr(not(feature = "middleware"), allow(dead_code))]
+    Middleware(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Sender {
+    /// Sends one attempt.
+    pub(crate) async fn send(&self, request: reqwest::Request) -> Result<reqwest::Response, SendFailure> {
+        match self {
+            Sender::Reqwest(client) => client.execute(request).await.map_err(SendFailure::Http),
+            #[cfg(feature = "middleware")]
+            Sender::Middleware(client) => client.execute(request).await.map_err(|e| match e {
+                reqwest_middleware::Error::Reqwest(e) => SendFailure::Http(e),
+                reqwest_middleware::Error::Middleware(e) => SendFailure::Middleware(e.into()),
+            }),
+        }
+    }
+}
