@@ -97,7 +97,14 @@ impl ClientBuilder {
             Some(m) => m.clone(),
             None => crate::config::DEFAULT_MODEL.to_string(),
         };
-        let http = match self.sender() {
+        let given = self.sender();
+        let injected = given.is_some();
+        let http = match given {
+            Some(_) if self.network.is_set() => {
+                return Err(Error::config(
+                    "add_root_certificate, tls_built_in_root_certs, identity and proxy configure the HTTP client this builder makes, and http_client(..) / middleware_client(..) replace it; set them on your reqwest::Client instead",
+                ))
+            }
             Some(sender) => sender,
             None => crate::sender::Sender::Reqwest(build_http(&self)?),
         };
@@ -114,6 +121,11 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 origin: Arc::new(crate::wire_error::Origin {
+                    // An injected client's proxies are its own: messages cannot name one.
+                    proxy: match injected {
+                        true => None,
+                        false => self.network.proxy_for(&endpoint),
+                    },
                     endpoint,
                     connect_timeout: self.connect_timeout,
                 }),
@@ -138,39 +150,21 @@ impl ClientBuilder {
     }
 }
 
-/// Makes ring the process's rustls crypto provider, unless the application
-/// already chose one; idempotent and cheap.
-///
-/// This crate builds rustls with ring and no default provider (ring is far
-/// cheaper to compile than aws-lc). Cargo unifies features, so an
-/// application's own `reqwest` then has no provider either, and building a
-/// `reqwest::Client` yourself (to pass to
-/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)) panics
-/// inside reqwest with "No provider set". Call this one line first:
-///
-/// ```
-/// maverick::install_tls_provider();
-/// let http = reqwest::Client::builder().build().expect("a client");
-/// let client = maverick::Client::builder().api_key("sk-...").http_client(http).build();
-/// # let _ = client;
-/// ```
-///
-/// [`ClientBuilder::build`](crate::ClientBuilder::build) calls it itself when
-/// it builds its own HTTP client.
-pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 fn build_http(b: &ClientBuilder) -> Result<reqwest::Client, Error> {
-    install_tls_provider();
-    reqwest::Client::builder()
+    crate::network::install_tls_provider();
+    let http = reqwest::Client::builder()
         .user_agent(concat!("maverick-rs/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(b.connect_timeout)
         // No client-wide total timeout: streams may run for minutes. The
         // non-streaming timeout is set per request by the transport hooks.
-        .redirect(same_host_redirects_only())
-        .build()
-        .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
+        .redirect(same_host_redirects_only());
+    b.network.apply(http)?.build().map_err(|e| {
+        Error::config(format!(
+            "cannot build the HTTP client: {}{}",
+            crate::transport_cause::chain_text(&e),
+            b.network.build_hint()
+        ))
+    })
 }
 
 /// Redirects are followed only to the same host: reqwest strips

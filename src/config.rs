@@ -51,6 +51,8 @@ pub struct ClientBuilder {
     pub(crate) env: EnvLookup,
     /// Headers for every request, checked when the client is built.
     pub(crate) default_headers: Vec<(String, String)>,
+    /// TLS and proxy settings for the HTTP client this builder makes.
+    pub(crate) network: crate::network::NetworkOptions,
 }
 
 impl Default for ClientBuilder {
@@ -74,6 +76,7 @@ impl Default for ClientBuilder {
             middleware: None,
             env: Box::new(|name| std::env::var(name).ok()),
             default_headers: Vec::new(),
+            network: crate::network::NetworkOptions::default(),
         }
     }
 }
@@ -89,6 +92,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_retries", &self.max_retries)
             .field("stream_limits", &self.stream_limits)
+            .field("network", &self.network)
             .finish_non_exhaustive()
     }
 }
@@ -200,8 +204,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` (proxies, custom TLS, shared pools). Its
-    /// own timeouts then apply on top of the ones set here.
+    /// Uses this `reqwest::Client` (custom connection settings, shared
+    /// pools). Its own timeouts then apply on top of the ones set here, and
+    /// its own TLS and proxy settings replace this builder's: combined with
+    /// [`add_root_certificate`](Self::add_root_certificate),
+    /// [`tls_built_in_root_certs`](Self::tls_built_in_root_certs),
+    /// [`identity`](Self::identity) or [`proxy`](Self::proxy),
+    /// [`build`](Self::build) fails rather than drop them. Under the default
+    /// `rustls-ring` feature, call [`install_tls_provider`](crate::install_tls_provider)
+    /// before building it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -245,6 +256,48 @@ impl ClientBuilder {
     /// both.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Trusts the CA certificate(s) in this PEM text (one or a bundle) in
+    /// addition to the system's: for a private CA in front of vLLM or a
+    /// TLS-inspecting corporate proxy. Repeat for more. The same as
+    /// pointing `SSL_CERT_FILE` at it, but for this client only. A PEM with
+    /// no certificate in it is an [`Error::Config`] from
+    /// [`build`](Self::build), never a panic.
+    pub fn add_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.network.root_certificates.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Whether the system's trusted roots (and `SSL_CERT_FILE` /
+    /// `SSL_CERT_DIR`) count, default `true`. `false` trusts only the
+    /// certificates given to [`add_root_certificate`](Self::add_root_certificate):
+    /// pinning a gateway to its private CA, so that no public CA can stand
+    /// in for it.
+    pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
+        self.network.built_in_roots = enabled;
+        self
+    }
+
+    /// The client certificate for gateways that require mutual TLS: PEM
+    /// text holding the certificate (chain, leaf first) and its private key
+    /// (PKCS#8; with rustls also PKCS#1 RSA or SEC1 EC). A PEM without both
+    /// is an [`Error::Config`] from [`build`](Self::build).
+    pub fn identity(mut self, cert_and_key_pem: impl AsRef<[u8]>) -> Self {
+        self.network.identity = Some(zeroize::Zeroizing::new(cert_and_key_pem.as_ref().to_vec()));
+        self
+    }
+
+    /// Sends every request through this proxy (`http://host:port`, with
+    /// `user:password@` when it needs credentials; HTTPS is tunnelled with
+    /// `CONNECT`, so the proxy never sees the key or the body). Hosts in
+    /// `NO_PROXY` still go direct. Without it, `HTTPS_PROXY`, `ALL_PROXY`
+    /// and `NO_PROXY` (and their lowercase forms) decide, as for reqwest. A
+    /// URL that cannot be a proxy is an [`Error::Config`] from
+    /// [`build`](Self::build) that never repeats the credentials.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.network.proxy = Some(zeroize::Zeroizing::new(url.into()));
         self
     }
 

@@ -16,8 +16,10 @@ pub enum Error {
     #[error("{0}")]
     Api(Box<ApiError>),
 
-    /// The request never got an answer: DNS, connect, TLS, reset.
-    #[error("network failure talking to {url} (request id {request_id}, attempt {attempts}): {source}; check the base URL and your connection")]
+    /// The request never got an answer: DNS, connect, TLS, proxy, reset.
+    /// `cause` names the step that failed and why (the message says what
+    /// to do about it); `source` keeps the HTTP client's whole error chain.
+    #[error("{cause} (POST {url}, request id {request_id}, {attempts} {noun})", noun = if *attempts == 1 { "attempt" } else { "attempts" })]
     Transport {
         /// The endpoint the request was sent to (never includes the key).
         url: String,
@@ -25,6 +27,8 @@ pub enum Error {
         request_id: String,
         /// How many attempts were made before giving up, retries included.
         attempts: u32,
+        /// Which step failed (DNS, connect, TLS, proxy, HTTP/2) and why.
+        cause: crate::TransportCause,
         /// The underlying HTTP client error from the last attempt.
         #[source]
         source: reqwest::Error,
@@ -200,11 +204,24 @@ impl Error {
         }
     }
 
+    /// Why the request never got an answer, for a transport failure (also
+    /// when a stream broke on one): match on it to tell a certificate the
+    /// client does not trust from a dead proxy or a host name that does not
+    /// exist.
+    pub fn transport_cause(&self) -> Option<&crate::TransportCause> {
+        match self {
+            Error::Transport { cause, .. } => Some(cause),
+            Error::Interrupted { source, .. } => source.transport_cause(),
+            _ => None,
+        }
+    }
+
     /// Whether sending the same request again may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => e.is_retryable(),
-            Error::Transport { .. } | Error::Timeout { .. } | Error::Stream { .. } => true,
+            Error::Transport { cause, .. } => cause.is_retryable(),
+            Error::Timeout { .. } | Error::Stream { .. } => true,
             Error::Interrupted { source, .. } => source.is_retryable(),
             _ => false,
         }

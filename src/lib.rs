@@ -24,6 +24,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(not(any(feature = "rustls-ring", feature = "rustls-aws-lc", feature = "native-tls")))]
+compile_error!("maverick needs one TLS feature: rustls-ring (the default), rustls-aws-lc or native-tls");
+
 mod body;
 mod client;
 mod config;
@@ -32,6 +35,7 @@ mod error;
 mod fields;
 mod generated;
 mod message;
+mod network;
 mod request;
 mod response;
 mod retry;
@@ -42,6 +46,7 @@ mod structured;
 mod tool_loop;
 mod tools;
 mod transport;
+mod transport_cause;
 mod wire_error;
 
 /// The generated request and response types, for fields the wrapper does
@@ -50,11 +55,12 @@ pub mod types {
     pub use crate::generated::types::*;
 }
 
-pub use client::{install_tls_provider, CallOptions, Client};
+pub use client::{CallOptions, Client};
 pub use config::DEFAULT_MAX_EVENT_BYTES;
 pub use config::{ClientBuilder, BASE_URL_VARS, DEFAULT_BASE_URL, DEFAULT_MODEL, KEY_VARS};
 pub use error::{ApiError, ApiErrorKind, Error, TimeoutKind};
 pub use message::{sniff_image, ContentPart, ImageDetail, Message, MAX_IMAGE_BYTES};
+pub use network::install_tls_provider;
 pub use request::{ChatRequest, ToolChoice};
 pub use response::{ChatResponse, FinishReason, ResponseMeta, ServiceTier, ToolCallRef};
 pub use secret::ApiKey;
@@ -64,6 +70,7 @@ pub use stream::{ChatChunk, ChatStream, StreamAccumulator, TextStream};
 pub use structured::Structured;
 pub use tool_loop::{ToolLoop, ToolLoopOutcome, DEFAULT_MAX_ROUNDS};
 pub use tools::{api_schema, Tool};
+pub use transport_cause::{CertificateProblem, TransportCause};
 
 /// Compiles the README's Rust examples as doctests, so they cannot rot.
 #[cfg(doctest)]

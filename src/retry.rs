@@ -103,9 +103,16 @@ fn seconds_to_duration(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs).unwrap_or(RETRY_AFTER_CEILING)
 }
 
-/// Whether a transport failure may go away on its own.
+/// Whether a transport failure may go away on its own: not a certificate
+/// the client does not trust, a host name that does not exist, a proxy that
+/// refuses or wants credentials (see
+/// [`TransportCause::is_retryable`](crate::TransportCause::is_retryable)).
 fn transport_is_retryable(e: &reqwest::Error) -> bool {
-    !(e.is_builder() || e.is_redirect() || e.is_decode())
+    if e.is_builder() || e.is_redirect() || e.is_decode() {
+        return false;
+    }
+    let Some(url) = e.url() else { return true };
+    crate::transport_cause::classify(e, &crate::transport_cause::Target::of(url, None)).is_retryable()
 }
 
 /// Sends `request`, retrying up to `max_retries` times. Returns the last

@@ -13,6 +13,9 @@ pub(crate) struct Origin {
     /// The chat completions URL, parsed once.
     pub endpoint: reqwest::Url,
     pub connect_timeout: Duration,
+    /// The proxy requests to the endpoint go through, as
+    /// `scheme://host:port` (never with credentials), when the client knows.
+    pub proxy: Option<String>,
 }
 
 /// A failure below HTTP (connection, TLS, reset, a stream limit) during
@@ -50,10 +53,12 @@ pub(crate) fn transport(err: reqwest::Error, origin: &Origin, call: &CallContext
             request_id: call.request_id.clone(),
         };
     }
+    let target = crate::transport_cause::Target::of(&origin.endpoint, origin.proxy.as_deref());
     Error::Transport {
         url: origin.endpoint.to_string(),
         request_id: call.request_id.clone(),
         attempts: call.attempts(),
+        cause: crate::transport_cause::classify(&err, &target),
         source: err.without_url(),
     }
 }

@@ -3,12 +3,11 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use maverick::{ApiErrorKind, CallOptions, ChatRequest, Client, Error};
 use serde_json::{json, Value};
+use support::trace::trace_buffer;
 use support::{client_for, Loopback, Reply};
 
 const KEY: &str = "sk-test-SECRET-0123456789";
@@ -384,39 +383,6 @@ async fn the_key_never_appears_in_debug_or_errors() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One process-wide TRACE subscriber (with `log` records bridged, so
-/// reqwest's own logging is captured too) writing into a buffer.
-fn trace_buffer() -> Captured {
-    static BUF: OnceLock<Captured> = OnceLock::new();
-    BUF.get_or_init(|| {
-        use tracing_subscriber::util::SubscriberInitExt;
-        let buf = Captured::default();
-        let writer = buf.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish()
-            .try_init()
-            .expect("no other global subscriber in this test binary");
-        buf
-    })
-    .clone()
-}
-
 #[tokio::test]
 async fn the_key_never_appears_in_trace_output() {
     let buf = trace_buffer();
@@ -430,7 +396,7 @@ async fn the_key_never_appears_in_trace_output() {
     let reply = client.chat(ChatRequest::user_prompt("trace me")).await.unwrap();
     let err = client.chat(ChatRequest::user_prompt("trace me")).await.unwrap_err();
     tracing::trace!(?client, ?err, "test: debug forms logged at TRACE");
-    let text = String::from_utf8_lossy(&buf.0.lock().unwrap()).to_string();
+    let text = buf.text();
     if std::env::var_os("MAVERICK_SHOW_TRACE").is_some() {
         println!("{text}");
     }

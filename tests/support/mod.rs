@@ -3,6 +3,8 @@
 //! and disconnects exactly. Bounded: it only serves while the test holds it.
 #![allow(dead_code)]
 
+pub mod trace;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

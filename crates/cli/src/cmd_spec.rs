@@ -241,9 +241,9 @@ async fn load(from: &str, fetch: &Fetch) -> Result<String, Failure> {
 }
 
 async fn download(url: &str, fetch: &Fetch) -> Result<String, Failure> {
-    // reqwest is built without a TLS provider in this workspace; installing
-    // one twice is harmless, so ignore "already installed".
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // With maverick's default rustls-ring feature reqwest has no crypto
+    // provider of its own; this installs the one the features chose.
+    maverick::install_tls_provider();
     let client = reqwest::Client::builder()
         .timeout(fetch.timeout)
         .user_agent(concat!("maverick-cli/", env!("CARGO_PKG_VERSION")))

@@ -279,5 +279,11 @@ fn network_failures_exit_1() {
         .env("AIML_API_KEY", "k")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The cause, not "error sending request"; refused connections are retried.
+    assert!(
+        stderr.starts_with("maverick: connection to 127.0.0.1:1 refused") && stderr.contains("3 attempts)"),
+        "{stderr}"
+    );
 }
