@@ -19,7 +19,11 @@
 //! versions and machines: shard `K/N` holds the lines whose
 //! `fnv1a64(custom_id as UTF-8) % N == K - 1`.
 
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::exit::Failure;
 
 use maverick::{ChatRequest, ChatResponse, Error};
 use serde_json::{json, Value};
@@ -131,6 +135,26 @@ pub fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Resul
             }));
         }
     }
+}
+
+/// Calls `each` with the number and bytes of every line of `path` short
+/// enough to read, in file order, until it returns `false`. `flag` names
+/// the file in messages (`--input`, or nothing for the main input).
+pub fn each_line(path: &Path, flag: &str, mut each: impl FnMut(u64, &[u8]) -> bool) -> Result<(), Failure> {
+    let shown = format!("{flag}{}{}", if flag.is_empty() { "" } else { " " }, path.display());
+    let file = File::open(path).map_err(|e| Failure::Usage(format!("{shown}: cannot read it: {e}")))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut buf = Vec::new();
+    let mut number = 0u64;
+    while let Some(line) = next_line(&mut reader, &mut buf).map_err(|e| Failure::Usage(format!("{shown}: {e}")))? {
+        number += 1;
+        if let Line::Text { bytes, .. } = line {
+            if !each(number, &bytes) {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A valid input line: its id and the request it asks for.

@@ -8,7 +8,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::batch_file::{custom_id_of, id_hash, next_line, parse_entry, Line};
+use crate::batch_file::{custom_id_of, each_line, id_hash, next_line, parse_entry, Line};
 use crate::exit::{Failure, PREFIX};
 use crate::output::note;
 
@@ -109,23 +109,33 @@ fn join(shards: &[std::path::PathBuf], out: &mut impl Write, input: Option<&Path
     Ok(problems)
 }
 
-/// Every valid input line must be answered, and every answer must belong
-/// to an input line.
+/// Every input line that a run sends (valid, with an id no other line
+/// uses) must be answered, and every answer must belong to one.
 fn check_complete(input: &Path, answered: &HashMap<u128, (usize, u64)>) -> Result<Vec<String>, Failure> {
+    // First pass: which ids appear more than once (such lines are never sent).
+    let mut ids: HashSet<u128> = HashSet::new();
+    let mut repeated: HashSet<u128> = HashSet::new();
+    each_line(input, "--input", |_, bytes| {
+        if let Some(id) = custom_id_of(bytes) {
+            let hash = id_hash(&id);
+            if !ids.insert(hash) {
+                repeated.insert(hash);
+            }
+        }
+        true
+    })?;
+    drop(ids);
+    // Second pass: the lines that were sent, each answered.
     let shown = input.display().to_string();
-    let mut reader =
-        BufReader::new(File::open(input).map_err(|e| Failure::Usage(format!("--input {shown}: cannot read it: {e}")))?);
-    let mut buf = Vec::new();
     let mut wanted: HashSet<u128> = HashSet::new();
     let mut missing = Vec::new();
     let mut missing_count = 0usize;
-    let mut number = 0u64;
-    while let Some(line) = next_line(&mut reader, &mut buf).map_err(|e| Failure::Usage(format!("{shown}: {e}")))? {
-        number += 1;
-        let Line::Text { bytes, .. } = line else { continue };
-        // Invalid lines were never sent, so they are not expected.
-        let Ok(entry) = parse_entry(&bytes) else { continue };
+    each_line(input, "--input", |number, bytes| {
+        let Ok(entry) = parse_entry(bytes) else { return true };
         let hash = id_hash(&entry.custom_id);
+        if repeated.contains(&hash) {
+            return true;
+        }
         wanted.insert(hash);
         if !answered.contains_key(&hash) {
             missing_count += 1;
@@ -136,14 +146,15 @@ fn check_complete(input: &Path, answered: &HashMap<u128, (usize, u64)>) -> Resul
                 ));
             }
         }
-    }
+        true
+    })?;
     if missing_count > SHOW {
         missing.push(format!("… and {} more unanswered lines", missing_count - SHOW));
     }
     let strangers = answered.keys().filter(|h| !wanted.contains(h)).count();
     if strangers > 0 {
         missing.push(format!(
-            "{strangers} answer{} belong to no valid line of {shown}",
+            "{strangers} answer{} belong to no line of {shown} that a run would send",
             if strangers == 1 { "" } else { "s" }
         ));
     }

@@ -160,8 +160,11 @@ fn check(path: &Path, shard: Option<Shard>, answered: &HashSet<u128>) -> Result<
     let shown = path.display().to_string();
     let mut reader = open_input(path)?;
     let mut buf = Vec::new();
-    let mut first_line: HashMap<u128, u64> = HashMap::new();
+    // Ids seen so far, as hashes: 16 bytes an id, the bulk of this pass's
+    // memory. Where an id was first seen is looked up only for repeats.
+    let mut seen: HashSet<u128> = HashSet::new();
     let mut repeated = HashSet::new();
+    let mut repeats: Vec<(u64, String, u128)> = Vec::new();
     let mut tally = Tally::default();
     let report = |number: u64, id: Option<&str>, problem: &str| {
         let id = id.map(|id| format!(" custom_id {id:?}:")).unwrap_or_default();
@@ -192,17 +195,16 @@ fn check(path: &Path, shard: Option<Shard>, answered: &HashSet<u128>) -> Result<
         match parse_entry(&bytes) {
             Ok(entry) => {
                 let hash = id_hash(&entry.custom_id);
-                if let Some(first) = first_line.get(&hash) {
+                if !seen.insert(hash) {
                     tally.invalid += 1;
                     repeated.insert(hash);
-                    report(
-                        number,
-                        Some(&entry.custom_id),
-                        &format!("repeats the custom_id of line {first}; ids must be unique (--skip-invalid leaves out every line with it)"),
-                    );
+                    if repeats.len() < SHOWN_REPEATS {
+                        repeats.push((number, entry.custom_id, hash));
+                    } else {
+                        report(number, Some(&entry.custom_id), REPEATED);
+                    }
                     continue;
                 }
-                first_line.insert(hash, number);
                 if shard.is_none_or(|s| s.holds(&entry.custom_id)) {
                     tally.in_shard += 1;
                     if answered.contains(&hash) {
@@ -215,30 +217,57 @@ fn check(path: &Path, shard: Option<Shard>, answered: &HashSet<u128>) -> Result<
             Err(invalid) => {
                 tally.invalid += 1;
                 report(number, invalid.custom_id.as_deref(), &invalid.problem);
+                // Its id still counts: a later line may not reuse it.
+                if let Some(id) = &invalid.custom_id {
+                    seen.insert(id_hash(id));
+                }
             }
         }
     }
+    drop(seen);
     // The first line of a repeated id was counted as work; it is not.
     if !repeated.is_empty() {
-        recount(path, shard, answered, &repeated, &mut tally)?;
+        let first_lines = recount(path, shard, answered, &repeated, &mut tally)?;
+        for (number, id, hash) in repeats {
+            let problem = match first_lines.get(&hash) {
+                Some(first) => format!("repeats the custom_id of line {first}; {REPEATED}"),
+                None => REPEATED.to_string(),
+            };
+            report(number, Some(&id), &problem);
+        }
     }
     Ok(Checked { tally, repeated })
 }
 
+/// Repeated ids reported with the line they repeat (the rest without).
+const SHOWN_REPEATS: usize = 1000;
+const REPEATED: &str = "ids must be unique (--skip-invalid leaves out every line with this one)";
+
 /// Counts the requests to send once repeated ids are known (a second
-/// streaming pass, only when some id repeats).
+/// streaming pass, only when some id repeats), and finds the line each
+/// repeated id first appears on.
 fn recount(
     path: &Path,
     shard: Option<Shard>,
     answered: &HashSet<u128>,
     repeated: &HashSet<u128>,
     tally: &mut Tally,
-) -> Result<(), Failure> {
+) -> Result<HashMap<u128, u64>, Failure> {
     let mut todo = 0;
     let mut in_shard = 0;
     let mut already = 0;
-    for_each_entry(path, |entry, hash| {
-        if repeated.contains(&hash) || !shard.is_none_or(|s| s.holds(&entry.custom_id)) {
+    let mut first_lines = HashMap::new();
+    crate::batch_file::each_line(path, "", |number, bytes| {
+        // A repeated id counts from its first line, valid or not.
+        let Some(id) = crate::batch_file::custom_id_of(bytes) else {
+            return true;
+        };
+        let hash = id_hash(&id);
+        if repeated.contains(&hash) {
+            first_lines.entry(hash).or_insert(number);
+            return true;
+        }
+        if parse_entry(bytes).is_err() || !shard.is_none_or(|s| s.holds(&id)) {
             return true;
         }
         in_shard += 1;
@@ -252,24 +281,22 @@ fn recount(
     tally.todo = todo;
     tally.in_shard = in_shard;
     tally.already_answered = already;
-    Ok(())
+    Ok(first_lines)
 }
 
-/// Calls `each` with every valid line and its id hash, in file order,
-/// until it returns `false`.
-fn for_each_entry(path: &Path, mut each: impl FnMut(crate::batch_file::Entry, u128) -> bool) -> Result<(), Failure> {
-    let shown = path.display().to_string();
-    let mut reader = open_input(path)?;
-    let mut buf = Vec::new();
-    while let Some(line) = next_line(&mut reader, &mut buf).map_err(|e| Failure::Usage(format!("{shown}: {e}")))? {
-        let Line::Text { bytes, .. } = line else { continue };
-        let Ok(entry) = parse_entry(&bytes) else { continue };
-        let hash = id_hash(&entry.custom_id);
-        if !each(entry, hash) {
-            break;
+/// Calls `each` with the number, content and id hash of every valid line,
+/// in file order, until it returns `false`.
+fn for_each_entry(
+    path: &Path,
+    mut each: impl FnMut(u64, crate::batch_file::Entry, u128) -> bool,
+) -> Result<(), Failure> {
+    crate::batch_file::each_line(path, "", |number, bytes| match parse_entry(bytes) {
+        Ok(entry) => {
+            let hash = id_hash(&entry.custom_id);
+            each(number, entry, hash)
         }
-    }
-    Ok(())
+        Err(_) => true,
+    })
 }
 
 async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
@@ -339,7 +366,7 @@ async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
     let (send, receive) = tokio::sync::mpsc::channel(args.concurrency.clamp(1, 1024) * 2);
     let (in_path, seen) = (input.clone(), answered.clone());
     std::thread::spawn(move || {
-        let _ = for_each_entry(&in_path, |entry, hash| {
+        let _ = for_each_entry(&in_path, |_, entry, hash| {
             let skip =
                 repeated.contains(&hash) || seen.contains(&hash) || !shard.is_none_or(|s| s.holds(&entry.custom_id));
             skip || send.blocking_send((entry.custom_id, entry.request)).is_ok()
