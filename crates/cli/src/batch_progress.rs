@@ -85,6 +85,7 @@ fn short(v: f64) -> String {
     match v {
         v if v >= 1e6 => format!("{:.1}M", v / 1e6),
         v if v >= 1e4 => format!("{:.1}k", v / 1e3),
+        v if v.fract() == 0.0 => format!("{v:.0}"),
         v => format!("{v:.1}"),
     }
 }

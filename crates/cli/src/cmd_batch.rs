@@ -394,8 +394,10 @@ async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
             }
             interrupted.store(true, Ordering::SeqCst);
             control.stop();
+            // On a terminal the bar holds the line: start a fresh one.
+            let fresh = if std::io::stderr().is_terminal() { "\n" } else { "" };
             note(&format!(
-                "\n{PREFIX}stopping: no new requests; waiting for those in flight (Ctrl-C again to abandon them)"
+                "{fresh}{PREFIX}stopping: no new requests; waiting for those in flight (Ctrl-C again to abandon them)"
             ));
             if tokio::signal::ctrl_c().await.is_ok() {
                 abandon.notify_one();

@@ -434,3 +434,34 @@ fn three_shards_merged_equal_one_unsharded_run() {
     );
     assert!(!merged.exists());
 }
+
+#[test]
+fn off_a_terminal_progress_is_a_plain_line_every_few_seconds_then_a_summary() {
+    let mock = Mock::start();
+    let dir = scratch("progress");
+    // Eight answers of 800 ms, one at a time: over six seconds.
+    for _ in 0..8 {
+        mock.server.script(Fault::delayed(Duration::from_millis(800)));
+    }
+    let input = write_input(&dir, 8, |_| false);
+    let output = dir.join("output.jsonl");
+    let out = run(&mut mock.batch(&input, &output, &["-j", "1"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let status: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("maverick: batch ") && l.contains("/8 · "))
+        .collect();
+    assert!(!status.is_empty(), "no status line in:\n{stderr}");
+    for line in &status {
+        for part in ["error", "req/s", "tok/s", "credits", "$"] {
+            assert!(line.contains(part), "{part:?} missing from {line}");
+        }
+        assert!(!line.contains('\r') && !line.contains('\x1b'), "{line:?}");
+    }
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("maverick: batch done: 8 succeeded, 0 failed of 8"),
+        "{last}"
+    );
+}
