@@ -3,7 +3,8 @@
 //!
 //! [`Client::batch`] takes a [`Stream`] of `(custom_id, ChatRequest)` and
 //! [`Batch::run`] returns a [`BatchStream`] of `(custom_id, result)` in the
-//! order calls finish. The input is pulled only as calls start, so a batch
+//! order calls finish. The input must own its data (`'static`, `Send`):
+//! the batch holds it while calls run, as a spawned task would. The input is pulled only as calls start, so a batch
 //! of any length runs in the memory of its in-flight calls.
 //!
 //! ```no_run
@@ -14,7 +15,7 @@
 //! let client = Client::from_env()?;
 //! let prompts = ["Name a prime.", "Name a colour."];
 //! let requests = futures_util::stream::iter(
-//!     prompts.iter().enumerate().map(|(i, p)| (format!("q{i}"), ChatRequest::user_prompt(*p))),
+//!     prompts.into_iter().enumerate().map(|(i, p)| (format!("q{i}"), ChatRequest::user_prompt(p))),
 //! );
 //! let mut answers = client.batch(requests).concurrency(16).rpm(600).tpm(200_000).run();
 //! while let Some((id, result)) = answers.next().await {
@@ -38,7 +39,8 @@
 //!   [`ChatRequest::wants_stream`]) are sent with
 //!   [`Client::chat_stream`] and collected into the same [`ChatResponse`]
 //!   (usage is asked for when the request did not say). A stream that
-//!   breaks midway is a retryable failure here: the whole request is sent
+//!   breaks midway for a reason retrying can cure (a dropped connection, a
+//!   stall) is retried like any other failure: the whole request is sent
 //!   again, since a batch wants the whole answer.
 //! - **Token estimates** for `tpm`: a quarter of the messages' JSON length
 //!   (about four bytes a token), plus `max_tokens` (or

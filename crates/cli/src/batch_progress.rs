@@ -225,7 +225,8 @@ impl Summary<'_> {
                 "total": t.cost.total.unwrap_or(0),
             },
             "credits": t.cost.credits,
-            "usd": t.cost.usd,
+            // Sums of many small amounts: rounded to the nano-dollar.
+            "usd": t.cost.usd.map(|usd| (usd * 1e9).round() / 1e9),
             "wall_seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         })
     }
