@@ -35,6 +35,9 @@
 //!   [pace](self::pace): a `429` or `Retry-After` seen by one call pauses
 //!   all of them and narrows how many run at once; successes widen it again.
 //!   A call that still fails is yielded as its `Err`; the batch goes on.
+//!   (One difference: a host's `x-should-retry` header is not seen here,
+//!   since errors do not carry it; the status alone decides, as
+//!   [`Error::is_retryable`] says.)
 //! - **Streaming requests** (`"stream": true`, see
 //!   [`ChatRequest::wants_stream`]) are sent with
 //!   [`Client::chat_stream`] and collected into the same [`ChatResponse`]

@@ -365,12 +365,12 @@ async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
     // channel, so only the requests about to be sent are in memory.
     let (send, receive) = tokio::sync::mpsc::channel(args.concurrency.clamp(1, 1024) * 2);
     let (in_path, seen) = (input.clone(), answered.clone());
-    std::thread::spawn(move || {
-        let _ = for_each_entry(&in_path, |_, entry, hash| {
+    let reader = std::thread::spawn(move || {
+        for_each_entry(&in_path, |_, entry, hash| {
             let skip =
                 repeated.contains(&hash) || seen.contains(&hash) || !shard.is_none_or(|s| s.holds(&entry.custom_id));
             skip || send.blocking_send((entry.custom_id, entry.request)).is_ok()
-        });
+        })
     });
     let requests = futures_util::stream::unfold(receive, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
     let mut batch = client.batch(requests).concurrency(args.concurrency);
@@ -434,6 +434,15 @@ async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
             "{PREFIX}abandoned {in_flight} requests in flight; they run again next time"
         ));
     }
+    // The input ended early only if reading it failed (the file changed or
+    // went away since it was checked): say so, the rest runs next time.
+    let read_failed = match reader.is_finished().then(|| reader.join()) {
+        Some(Ok(Err(Failure::Usage(message) | Failure::Network(message)))) => Some(message),
+        _ => None,
+    };
+    if let Some(message) = &read_failed {
+        note(&format!("{PREFIX}reading the input stopped: {message}"));
+    }
     let interrupted = interrupted.load(Ordering::SeqCst);
     let summary = Summary {
         tally: &tally,
@@ -452,7 +461,7 @@ async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
     }
     Ok(if interrupted {
         ExitCode::from(INTERRUPTED)
-    } else if tally.failed > 0 {
+    } else if tally.failed > 0 || read_failed.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
