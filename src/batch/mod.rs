@@ -32,7 +32,7 @@
 //!   `Retry-After` up to `max_retry_wait`, the same one
 //!   `X-Client-Request-Id` across attempts), but the batch makes them
 //!   itself, so that every rate-limit answer reaches the shared
-//!   [pace](self::pace): a `429` or `Retry-After` seen by one call pauses
+//!   pace: a `429` or `Retry-After` seen by one call pauses
 //!   all of them and narrows how many run at once; successes widen it again.
 //!   A call that still fails is yielded as its `Err`; the batch goes on.
 //!   (One difference: a host's `x-should-retry` header is not seen here,
