@@ -267,6 +267,25 @@ fn rpm_spreads_the_requests_out() {
     assert_complete(&answers(&output), 6);
 }
 
+#[test]
+fn tpm_books_each_request_before_it_is_sent() {
+    let mock = Mock::start();
+    let dir = scratch("tpm");
+    let input = write_input(&dir, 3, |_| false);
+    let output = dir.join("output.jsonl");
+    let started = Instant::now();
+    // Each line is booked at about 10 prompt + 4 completion tokens; 600 a
+    // minute is 10 a second, so the third starts after about 2.8 s.
+    let out = run(&mut mock.batch(&input, &output, &["-j", "3", "--tpm", "600"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        started.elapsed() >= Duration::from_millis(2000),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_complete(&answers(&output), 3);
+}
+
 /// Starts a batch of `total` lines, each answered after `delay`, and
 /// waits until `lines` are written.
 fn start_slow(mock: &Mock, dir: &Path, total: usize, delay: Duration, lines: usize) -> (Child, PathBuf, PathBuf) {
