@@ -484,3 +484,50 @@ fn off_a_terminal_progress_is_a_plain_line_every_few_seconds_then_a_summary() {
         "{last}"
     );
 }
+
+#[test]
+fn on_a_terminal_progress_is_a_bar_redrawn_in_place() {
+    // `script` (util-linux) gives the command a terminal.
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("SKIPPED: `script` (util-linux) is not installed, so no terminal can be given");
+        return;
+    }
+    let mock = Mock::start();
+    let dir = scratch("bar");
+    for _ in 0..6 {
+        mock.server.script(Fault::delayed(Duration::from_millis(300)));
+    }
+    let input = write_input(&dir, 6, |_| false);
+    let output = dir.join("output.jsonl");
+    let command = format!(
+        "{} batch {} -o {} -j 1 --base-url {}",
+        env!("CARGO_BIN_EXE_maverick"),
+        input.display(),
+        output.display(),
+        mock.server.base_url()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"]);
+    for var in ENV_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("AIML_API_KEY", "batch-test")
+        .env("XDG_CONFIG_HOME", scratch("no-config-bar"));
+    let out = run(&mut cmd);
+    let screen = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    let frames: Vec<&str> = screen.split("\r\x1b[2K").filter(|f| f.starts_with('[')).collect();
+    assert!(frames.len() >= 3, "the bar was not redrawn: {screen:?}");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.contains("/6 · 0 errors · ") && f.contains("req/s") && f.contains("ETA")),
+        "{frames:?}"
+    );
+    assert!(
+        frames.iter().any(|f| f.starts_with("[#")),
+        "the bar never filled: {frames:?}"
+    );
+    assert!(screen.contains("maverick: batch done: 6 succeeded"), "{screen:?}");
+    assert_complete(&answers(&output), 6);
+}
