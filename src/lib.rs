@@ -9,6 +9,7 @@
 //! - [`ChatResponse`]: the typed completion plus provider headers.
 //! - [`Tool`]: function tools with schemas from Rust types.
 //! - [`Error`]: the one error type.
+//! - [`batch`]: bulk inference ([`Client::batch`]): paced, retried, resumable by id.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), maverick::Error> {
@@ -27,6 +28,7 @@
 #[cfg(not(any(feature = "rustls-ring", feature = "rustls-aws-lc", feature = "native-tls")))]
 compile_error!("maverick needs one TLS feature: rustls-ring (the default), rustls-aws-lc or native-tls");
 
+pub mod batch;
 mod body;
 mod client;
 mod config;
@@ -55,6 +57,7 @@ pub mod types {
     pub use crate::generated::types::*;
 }
 
+pub use batch::{Batch, BatchControl, BatchItem, BatchStats, BatchStream};
 pub use client::{CallOptions, Client};
 pub use config::DEFAULT_MAX_EVENT_BYTES;
 pub use config::{ClientBuilder, BASE_URL_VARS, DEFAULT_BASE_URL, DEFAULT_MODEL, KEY_VARS};

@@ -325,6 +325,89 @@ impl ChatRequest {
         self
     }
 
+    /// A request from the JSON body a user already has: a line of an
+    /// OpenAI Batch file, a saved request, a proxy's input. Every field the
+    /// spec names is decoded into its typed form and checked as the setters
+    /// would check it (types, enums, the spec's bounds, at least one
+    /// message); every other key is kept as an [`extra`](Self::extra) field
+    /// and sent as given. `model` may be absent or empty: the client's model
+    /// then applies. `stream` is kept, and read back by
+    /// [`wants_stream`](Self::wants_stream), but [`Client::chat`](crate::Client::chat)
+    /// and [`Client::chat_stream`](crate::Client::chat_stream) decide it
+    /// when sending.
+    ///
+    /// ```
+    /// let request = maverick::ChatRequest::from_json(serde_json::json!({
+    ///     "messages": [{"role": "user", "content": "Hi"}],
+    ///     "max_tokens": 16,
+    ///     "guided_json": {"type": "object"}
+    /// }))?;
+    /// assert!(!request.wants_stream());
+    /// # Ok::<(), maverick::Error>(())
+    /// ```
+    ///
+    /// A refusal is [`Error::InvalidRequest`] naming the field by its JSON
+    /// path (`messages[0].role`), the value found there and what the spec
+    /// expects.
+    pub fn from_json(body: serde_json::Value) -> Result<ChatRequest, Error> {
+        let serde_json::Value::Object(mut all) = body else {
+            let shown = crate::error::snippet(&body.to_string(), 80);
+            return Err(Error::invalid(
+                "body",
+                shown,
+                "it must be a JSON object (a chat completion request)",
+            ));
+        };
+        let extra: serde_json::Map<String, serde_json::Value> = {
+            let unknown: Vec<String> = all
+                .keys()
+                .filter(|k| !REQUEST_PROPERTIES.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            unknown
+                .into_iter()
+                .filter_map(|k| all.remove(&k).map(|v| (k, v)))
+                .collect()
+        };
+        let model_set = match all.get("model") {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::String(m)) => !m.trim().is_empty(),
+            Some(_) => true,
+        };
+        if !model_set && !matches!(all.get("model"), Some(serde_json::Value::String(_))) {
+            all.insert("model".into(), serde_json::Value::String(String::new()));
+        }
+        let typed = serde_json::Value::Object(all);
+        let wire: t::ChatCompletionRequest = serde_path_to_error::deserialize(&typed).map_err(|e| {
+            let path = e.path().to_string();
+            let found = value_at(&typed, e.path());
+            let shown = match found {
+                Some(v) => crate::error::snippet(&v.to_string(), 80),
+                None => "missing".to_string(),
+            };
+            let field = if path == "." { "body".to_string() } else { path };
+            Error::invalid(field, shown, format!("the request schema refuses it: {}", e.inner()))
+        })?;
+        let request = ChatRequest {
+            wire: Ok(Arc::new(wire)),
+            model_set,
+            extra,
+            problem: None,
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// Whether the request asks for a streamed answer (`"stream": true` in
+    /// a body given to [`from_json`](Self::from_json)). Bulk runners use it
+    /// to call [`Client::chat_stream`](crate::Client::chat_stream) and
+    /// collect the stream, so the answer is the same either way.
+    pub fn wants_stream(&self) -> bool {
+        self.wire
+            .as_ref()
+            .is_ok_and(|w| Field::<bool>::val(&w.stream).copied().unwrap_or(false))
+    }
+
     /// The generated wire type, for fields this wrapper does not cover.
     /// Fails only when the generated types refused what the wrapper built
     /// (a spec change it does not cover).
@@ -450,6 +533,16 @@ impl From<t::ChatCompletionRequest> for ChatRequest {
     }
 }
 
+/// The value at a serde path (`messages[0].role`), for error messages.
+fn value_at<'a>(root: &'a serde_json::Value, path: &serde_path_to_error::Path) -> Option<&'a serde_json::Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(root, |at, segment| match segment {
+        Segment::Seq { index } => at.get(*index),
+        Segment::Map { key } => at.get(key.as_str()),
+        Segment::Enum { .. } | Segment::Unknown => Some(at),
+    })
+}
+
 fn check_bound(spec_field: &str, shown: &str, value: f64) -> Result<(), Error> {
     if !value.is_finite() {
         return Err(Error::invalid(shown, value, "it must be a finite number"));
@@ -516,5 +609,48 @@ mod tests {
             .unwrap()
             .wire;
         assert_eq!((w.model.as_str(), w.stream), ("other", true));
+    }
+
+    #[test]
+    fn from_json_checks_typed_fields_and_keeps_unknown_keys() {
+        use serde_json::json;
+        let r = ChatRequest::from_json(json!({
+            "messages": [{"role": "user", "content": "Hi"}],
+            "max_tokens": 8,
+            "stream": true,
+            "guided_json": {"type": "object"}
+        }))
+        .unwrap();
+        assert!(r.wants_stream());
+        let body = r.into_wire("default-model", false).unwrap();
+        assert_eq!(body.wire.model, "default-model", "no model: the client's applies");
+        let sent: serde_json::Value = serde_json::from_slice(&body.to_vec().unwrap()).unwrap();
+        assert_eq!(sent["guided_json"], json!({"type": "object"}));
+        assert_eq!(sent["max_tokens"], 8);
+
+        let named = ChatRequest::from_json(json!({"model": "m2", "messages": [{"role": "user", "content": "x"}]}))
+            .unwrap()
+            .into_wire("default-model", false)
+            .unwrap();
+        assert_eq!(named.wire.model, "m2");
+
+        let e = ChatRequest::from_json(json!({"messages": [{"role": "wizard", "content": "x"}]}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("messages[0]") && e.contains("wizard"), "{e}");
+        let e = ChatRequest::from_json(json!({"messages": [{"role": "user", "content": "x"}], "max_tokens": "ten"}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`max_tokens` is \"ten\""), "{e}");
+        let e = ChatRequest::from_json(json!({"messages": [{"role": "user", "content": "x"}], "temperature": 7}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`temperature` is 7") && e.contains("between 0 and 2"), "{e}");
+        let e = ChatRequest::from_json(json!({"model": "m"})).unwrap_err().to_string();
+        assert!(e.contains("messages"), "{e}");
+        let e = ChatRequest::from_json(json!({"messages": []})).unwrap_err().to_string();
+        assert!(e.contains("at least one message"), "{e}");
+        let e = ChatRequest::from_json(json!([1])).unwrap_err().to_string();
+        assert!(e.contains("`body`") && e.contains("JSON object"), "{e}");
     }
 }

@@ -199,48 +199,22 @@ async fn setup(args: &mut ChatArgs) -> Result<Session, Failure> {
         include_usage: stream && (args.json || usage || verbose || args.interactive),
     })?;
 
-    // The library reads the key and base URL from the environment on its
-    // own; the CLI decides both, so it shows it none of those variables.
-    let hide: Vec<&str> = maverick::KEY_VARS
-        .iter()
-        .chain(maverick::BASE_URL_VARS.iter())
-        .copied()
-        .collect();
-    let mut builder = Client::builder().environment(move |name| {
-        if hide.contains(&name) {
-            None
-        } else {
-            std::env::var(name).ok()
-        }
-    });
-    let mut mock = None;
-    if args.mock {
-        let server = MockServer::start().await?;
-        builder = builder.api_key("maverick-cli-mock").base_url(server.base_url());
-        mock = Some(server);
-    } else {
-        let target = settings::target(
-            &TargetFlags {
+    let (client, mock) = crate::connect::client(
+        crate::connect::Connection {
+            target: TargetFlags {
                 base_url: args.base_url.as_deref(),
                 api_key_env: args.api_key_env.as_deref(),
                 no_key: args.no_key,
                 allow_http: args.allow_http,
             },
-            &profile,
-            env,
-        )?;
-        builder = builder
-            .base_url(target.base_url)
-            .allow_insecure_http(target.allow_insecure_http);
-        builder = match target.key {
-            Some((_, key)) => builder.api_key(key),
-            None => builder.without_api_key(),
-        };
-    }
-    if let Some(model) = &model {
-        builder = builder.model(model.clone());
-    }
-    let client = builder.build()?;
+            mock: args.mock,
+            model,
+            max_retries: None,
+        },
+        &profile,
+        env,
+    )
+    .await?;
     conversation.model = Some(client.model().to_string());
     Ok(Session {
         client,

@@ -5,9 +5,15 @@
 //! configuration error, 3 breaking spec drift, 4 non-breaking spec drift,
 //! 130 interrupted (Ctrl-C).
 
+mod batch_file;
+mod batch_merge;
+mod batch_output;
+mod batch_progress;
+mod cmd_batch;
 mod cmd_chat;
 mod cmd_mock;
 mod cmd_spec;
+mod connect;
 mod conversation;
 mod exit;
 mod input;
@@ -45,6 +51,8 @@ struct Cli {
 enum Command {
     /// Send a chat completion and print the answer; -i for a conversation.
     Chat(Box<cmd_chat::ChatArgs>),
+    /// Run an OpenAI Batch file (JSON lines) through the host: resumable, rate-limited, with progress.
+    Batch(Box<cmd_batch::BatchArgs>),
     /// Run the contract mock server until interrupted.
     Mock(cmd_mock::MockArgs),
     /// Compare and update the OpenAPI document the client is generated from.
@@ -110,6 +118,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Chat(args) => cmd_chat::run(*args).await,
+            Command::Batch(args) => cmd_batch::run(*args).await,
             Command::Mock(args) => cmd_mock::run(args).await,
             Command::Spec { cmd } => Ok(cmd_spec::run(cmd).await),
             Command::Completions { .. } => unreachable!("handled above"),
