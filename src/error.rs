@@ -252,6 +252,10 @@ pub struct ApiError {
     pub code: Option<String>,
     /// How long the server asked us to wait (`Retry-After`), if it did.
     pub retry_after: Option<Duration>,
+    /// The server's own verdict on retrying (`x-should-retry: true|false`),
+    /// if it gave one; it overrides the status rule in
+    /// [`is_retryable`](Self::is_retryable).
+    pub should_retry: Option<bool>,
     /// How many attempts were made, retries included.
     pub attempts: u32,
 }
@@ -309,7 +313,8 @@ impl ApiErrorKind {
 impl ApiError {
     /// Whether the status is one that retrying can cure.
     pub fn is_retryable(&self) -> bool {
-        crate::retry::status_is_retryable(self.status)
+        self.should_retry
+            .unwrap_or_else(|| crate::retry::status_is_retryable(self.status))
     }
 
     /// Builds the error from a response body in either known shape: the
@@ -328,6 +333,7 @@ impl ApiError {
             error_type: None,
             code: None,
             retry_after: None,
+            should_retry: None,
             attempts: 1,
         };
         if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {

@@ -52,10 +52,15 @@ const SHOULD_RETRY: reqwest::header::HeaderName = reqwest::header::HeaderName::f
 
 /// The server's explicit verdict overrides the status rule.
 pub(crate) fn should_retry(status: u16, headers: &HeaderMap) -> bool {
+    retry_verdict(headers).unwrap_or_else(|| status_is_retryable(status))
+}
+
+/// `x-should-retry: true|false`, if the server sent one.
+pub(crate) fn retry_verdict(headers: &HeaderMap) -> Option<bool> {
     match headers.get(&SHOULD_RETRY).and_then(|v| v.to_str().ok()) {
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        _ => status_is_retryable(status),
+        Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }
 

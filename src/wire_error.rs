@@ -86,6 +86,7 @@ pub(crate) async fn api_error(resp: reqwest::Response, call: &CallContext, limit
     let inference_id = crate::response::inference_id(&headers);
     let mut err = ApiError::from_body(status, &body, call.request_id.clone(), inference_id);
     err.retry_after = crate::retry::retry_after(&headers);
+    err.should_retry = crate::retry::retry_verdict(&headers);
     err.attempts = call.attempts();
     Error::Api(Box::new(err))
 }

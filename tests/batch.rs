@@ -134,3 +134,26 @@ async fn stop_lets_calls_in_flight_finish_and_starts_no_more() {
     assert!(rest.iter().all(|(_, r)| r.is_ok()));
     assert_eq!(mock.requests().len(), 1 + rest.len());
 }
+
+#[tokio::test]
+async fn the_hosts_x_should_retry_verdict_counts_in_a_batch() {
+    use http::{HeaderName, HeaderValue, StatusCode};
+    let verdict = |v: &'static str| (HeaderName::from_static("x-should-retry"), HeaderValue::from_static(v));
+    let mock = MockServer::start().await.unwrap();
+    // A 400 the host says to retry: retried, then answered.
+    let (name, value) = verdict("true");
+    mock.script(Fault::status(StatusCode::BAD_REQUEST).header(name, value));
+    let answers = collect(client(&mock).batch(requests(1)).run()).await;
+    let reply = answers[0].2.as_ref().expect("retried on the host's word");
+    assert_eq!(reply.meta.attempts, 2);
+
+    // A 503 the host says not to retry: one attempt, and the error says so.
+    let (name, value) = verdict("false");
+    mock.script(Fault::status(StatusCode::SERVICE_UNAVAILABLE).header(name, value));
+    let before = mock.requests().len();
+    let answers = collect(client(&mock).batch(requests(1)).run()).await;
+    let err = answers[0].2.as_ref().unwrap_err();
+    assert_eq!(err.api().and_then(|a| a.should_retry), Some(false));
+    assert!(!err.is_retryable());
+    assert_eq!(mock.requests().len() - before, 1);
+}

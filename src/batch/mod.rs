@@ -35,9 +35,8 @@
 //!   pace: a `429` or `Retry-After` seen by one call pauses
 //!   all of them and narrows how many run at once; successes widen it again.
 //!   A call that still fails is yielded as its `Err`; the batch goes on.
-//!   (One difference: a host's `x-should-retry` header is not seen here,
-//!   since errors do not carry it; the status alone decides, as
-//!   [`Error::is_retryable`] says.)
+//!   A host's `x-should-retry` verdict counts here as in every call
+//!   ([`ApiError::should_retry`](crate::ApiError::should_retry)).
 //! - **Streaming requests** (`"stream": true`, see
 //!   [`ChatRequest::wants_stream`]) are sent with
 //!   [`Client::chat_stream`] and collected into the same [`ChatResponse`]
