@@ -161,10 +161,12 @@ fn count(spec: &str) {
     let row = parts.next().unwrap_or("maverick").to_string();
     let calls: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
     let concurrency: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The pinned bench's runtime (one worker) with MAVERICK_BENCH_RT=multi.
+    let rt = match std::env::var("MAVERICK_BENCH_RT").as_deref() {
+        Ok("multi") => tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build(),
+        _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+    }
+    .unwrap();
     let (mut server, base) = spawn_server();
     rt.block_on(async {
         let body = ChatRequest::user_prompt("Say something.")
