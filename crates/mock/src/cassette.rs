@@ -17,7 +17,8 @@
 //!     "headers": {"content-type": "text/event-stream"},
 //!     "body": {…},                                      // JSON answers ("body_text" otherwise)
 //!     "events": [{"at_ms": 12, "data": {…}}, {"at_ms": 40, "text": "[DONE]"}],  // streams
-//!     "complete": true                                  // false: the stream broke off
+//!     "complete": true,                                 // false: the stream broke off
+//!     "truncated": true                                 // only when the stream outgrew 64 MiB
 //!   }
 //! }
 //! ```
@@ -98,6 +99,10 @@ pub struct RecordedAnswer {
     pub events: Option<Vec<RecordedEvent>>,
     #[serde(default = "yes")]
     pub complete: bool,
+    /// The stream was longer than the recorder keeps; `events` holds its
+    /// beginning only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 fn yes() -> bool {

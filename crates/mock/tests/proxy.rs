@@ -173,6 +173,7 @@ async fn llama_cpp_nulls_depart_from_the_published_document_but_not_the_normalis
     assert!(reply.usage().is_some(), "the usage chunk came through");
 
     let report = proxy.report();
+    println!("{}", report.to_text());
     assert_eq!(report.exchanges(), 1);
     let published = groups(&report, Level::Published);
     let normalised = groups(&report, Level::Normalised);
@@ -327,6 +328,39 @@ async fn faults_of_the_mock_show_in_the_report() {
         .await
         .unwrap();
     assert!(text.contains("framing / [complete] x1"), "{text}");
+}
+
+#[tokio::test]
+async fn a_request_that_breaks_the_contract_is_reported_and_still_forwarded() {
+    let mock = MockServer::start().await.unwrap();
+    let proxy = proxy_to(&mock.base_url()).await;
+    let send = |body: String| {
+        common::http()
+            .post(format!("{}/chat/completions", proxy.base_url()))
+            .header("authorization", "Bearer k")
+            .body(body)
+            .send()
+    };
+    // The mock's own 400 comes back untouched: the proxy observes, it does not judge.
+    let res = send("not json".into()).await.unwrap();
+    assert_eq!(res.status(), 400);
+    let res = send(json!({"model": "meta-llama/llama-4-maverick", "messages": [], "temperature": 9}).to_string())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let report = proxy.report();
+    let normalised = groups(&report, Level::Normalised);
+    assert!(
+        normalised.contains(&(Part::Request, String::new(), "json".into(), 1)),
+        "{normalised:?}"
+    );
+    assert!(
+        normalised
+            .iter()
+            .any(|(part, p, _, _)| *part == Part::Request && p == "/temperature"),
+        "{normalised:?}"
+    );
+    assert_eq!(report.to_json()["upstream_errors"], 2);
 }
 
 #[tokio::test]

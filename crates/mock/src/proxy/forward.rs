@@ -28,6 +28,10 @@ use crate::sse::Splitter;
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// Events waiting for a slow client before the proxy stops reading upstream.
 const EVENT_QUEUE: usize = 64;
+/// Event data kept for one stream's cassette; past this the cassette is
+/// marked truncated and the stream still flows through, so an endless
+/// stream cannot grow the proxy's memory.
+const MAX_RECORDED_STREAM_BYTES: usize = 64 * 1024 * 1024;
 
 /// Headers that describe one hop, never forwarded either way.
 const HOP_BY_HOP: &[&str] = &[
@@ -204,6 +208,7 @@ async fn answer(
             body_text,
             events: None,
             complete: true,
+            truncated: false,
         }
     });
     finish(state, exchange, false, !status.is_success(), recorded);
@@ -224,6 +229,8 @@ async fn pump(
     let mut splitter = Splitter::default();
     let mut check = StreamCheck::new(exchange.request_json.as_ref());
     let mut events = Vec::new();
+    let mut recorded_bytes: usize = 0;
+    let mut truncated = false;
     let mut complete = true;
     let mut client_gone = false;
     let mut stream = upstream.bytes_stream();
@@ -240,9 +247,20 @@ async fn pump(
         let pushed = splitter.push(&piece);
         for event in pushed.events {
             if let Some(data) = &event.data {
-                let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                exchange.findings.extend(check.data(data));
-                events.push(RecordedEvent::new(at_ms, data));
+                // Findings go to the report as they come, not held per stream.
+                let found = check.data(data);
+                if !found.is_empty() {
+                    lock(&state.report).add(&exchange.label, found);
+                }
+                recorded_bytes = recorded_bytes.saturating_add(data.len());
+                if state.recorder.is_some() && !truncated {
+                    if recorded_bytes > MAX_RECORDED_STREAM_BYTES {
+                        truncated = true;
+                    } else {
+                        let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                        events.push(RecordedEvent::new(at_ms, data));
+                    }
+                }
             }
             if tx.send(Ok(event.raw)).await.is_err() {
                 client_gone = true;
@@ -258,6 +276,12 @@ async fn pump(
             break;
         }
     }
+    let overflowed = splitter.overflowed();
+    if overflowed {
+        exchange
+            .findings
+            .push(Finding::framing_size(crate::sse::MAX_EVENT_BYTES));
+    }
     if !client_gone {
         if let Some(rest) = splitter.finish() {
             // An unfinished event is still passed on: the client decides
@@ -265,7 +289,9 @@ async fn pump(
             complete = false;
             let _ = tx.send(Ok(rest)).await;
         }
-        exchange.findings.extend(check.finish(complete));
+        if !overflowed {
+            exchange.findings.extend(check.finish(complete));
+        }
     }
     drop(tx);
     let recorded = state.recorder.as_ref().map(|rec| RecordedAnswer {
@@ -275,6 +301,7 @@ async fn pump(
         body_text: None,
         events: Some(events),
         complete: complete && !client_gone,
+        truncated,
     });
     finish(&state, exchange, true, false, recorded);
 }

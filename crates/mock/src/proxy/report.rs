@@ -10,6 +10,7 @@
 //!   "streamed": 2,             // of which answered with an event stream
 //!   "upstream_errors": 0,      // answered with a non-2xx status, or not at all
 //!   "verdict": "departs_from_published",  // or "client_would_break", "conforms"
+//!   "ungrouped": 0,            // violations past 10,000 distinct groups, only counted
 //!   "violations": [            // sorted by level, part, pointer, rule
 //!     {"level": "published", "part": "chunk", "pointer": "/choices/0/finish_reason",
 //!      "rule": "type", "count": 7,
@@ -81,6 +82,10 @@ pub struct Group {
 
 type Key = (Level, Part, String, String);
 
+/// Distinct groups kept. Pointers carry array indices, so a hostile host
+/// could make new ones forever; past this, findings are only counted.
+const MAX_GROUPS: usize = 10_000;
+
 /// Counts and grouped violations; see the module documentation for the
 /// JSON form.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +94,10 @@ pub struct DriftReport {
     streamed: u64,
     upstream_errors: u64,
     groups: BTreeMap<Key, Group>,
+    /// Findings not grouped because [`MAX_GROUPS`] was reached.
+    ungrouped: u64,
+    /// Whether an ungrouped finding was at the normalised level.
+    ungrouped_breaks: bool,
 }
 
 impl DriftReport {
@@ -103,6 +112,11 @@ impl DriftReport {
     pub fn add(&mut self, exchange: &str, findings: impl IntoIterator<Item = Finding>) {
         for f in findings {
             let key = (f.level, f.part, f.pointer.clone(), f.rule.clone());
+            if self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(&key) {
+                self.ungrouped = self.ungrouped.saturating_add(1);
+                self.ungrouped_breaks |= f.level == Level::Normalised;
+                continue;
+            }
             self.groups
                 .entry(key)
                 .and_modify(|g| g.count = g.count.saturating_add(1))
@@ -136,7 +150,7 @@ impl DriftReport {
     /// departed from, or neither.
     pub fn verdict(&self) -> Verdict {
         let has = |level| self.groups.values().any(|g| g.level == level);
-        if has(Level::Normalised) {
+        if has(Level::Normalised) || self.ungrouped_breaks {
             Verdict::ClientWouldBreak
         } else if has(Level::Published) {
             Verdict::DepartsFromPublished
@@ -154,6 +168,7 @@ impl DriftReport {
             "upstream_errors": self.upstream_errors,
             "verdict": self.verdict(),
             "violations": self.groups.values().collect::<Vec<_>>(),
+            "ungrouped": self.ungrouped,
         })
     }
 
@@ -186,11 +201,57 @@ impl DriftReport {
                 ));
             }
         }
+        if self.ungrouped > 0 {
+            out.push_str(&format!(
+                "{} more violations not grouped (over {MAX_GROUPS} distinct places)\n",
+                self.ungrouped
+            ));
+        }
         out.push_str(match self.verdict() {
             Verdict::Conforms => "verdict: conforms to both documents\n",
             Verdict::DepartsFromPublished => "verdict: departs from the published document; the client copes\n",
             Verdict::ClientWouldBreak => "verdict: the client would break\n",
         });
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(level: Level, pointer: String) -> Finding {
+        Finding {
+            level,
+            part: Part::Chunk,
+            pointer,
+            rule: "type".into(),
+            message: "m".into(),
+            seen: "null".into(),
+            event: Some(0),
+        }
+    }
+
+    #[test]
+    fn groups_count_and_stop_growing_at_the_cap() {
+        let mut r = DriftReport::default();
+        r.exchange(true, false);
+        r.add("#1", (0..3).map(|_| finding(Level::Published, "/choices/0".into())));
+        assert_eq!(r.groups().count(), 1);
+        assert_eq!(r.groups().next().map(|g| g.count), Some(3));
+        assert_eq!(r.verdict(), Verdict::DepartsFromPublished);
+
+        r.add(
+            "#2",
+            (0..MAX_GROUPS + 5).map(|i| finding(Level::Published, format!("/choices/{i}"))),
+        );
+        assert_eq!(r.groups().count(), MAX_GROUPS);
+        assert_eq!(r.to_json()["ungrouped"], 5);
+        assert_eq!(r.verdict(), Verdict::DepartsFromPublished);
+        // A break that arrives past the cap still decides the verdict.
+        r.add("#3", [finding(Level::Normalised, "/x".into())]);
+        assert_eq!(r.verdict(), Verdict::ClientWouldBreak);
+        assert_eq!(r.verdict().exit_code(), 3);
+        assert!(r.to_text().contains("6 more violations not grouped"));
     }
 }

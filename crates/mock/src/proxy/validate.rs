@@ -101,6 +101,17 @@ impl Finding {
         }
     }
 
+    /// An event too large to split: the rest of the stream went through unchecked.
+    pub(crate) fn framing_size(limit: usize) -> Finding {
+        Finding::framing(
+            Level::Published,
+            "size",
+            format!("an event larger than {limit} bytes; the rest of the stream was passed on unchecked"),
+            String::new(),
+            None,
+        )
+    }
+
     fn framing(level: Level, rule: &str, message: String, seen: String, event: Option<usize>) -> Finding {
         Finding {
             level,
