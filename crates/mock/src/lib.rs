@@ -17,6 +17,10 @@
 //! | `cut-stream` (`cut-stream:N`) | connection dropped after 2 (N) frames |
 //! | `FAULT;once=TOKEN` | FAULT only for the first request carrying TOKEN, so a retry passes |
 //!
+//! Beside the mock: [`Proxy`] forwards to a real host, validates the traffic
+//! against the normalised and the published document and records cassettes
+//! ([`cassette`]); [`MockBuilder::replay`] serves them offline.
+//!
 //! With `tool_choice` `required` or a named function every answer is a tool
 //! call; with `auto` (or none given) the mock calls the tools a user turn
 //! names and answers a tool result in text, as models do, so tool loops end.

@@ -22,6 +22,8 @@ use crate::server::lock;
 
 /// Longest wait replayed between two events, whatever was recorded.
 const MAX_GAP: Duration = Duration::from_secs(600);
+/// Pause before a recorded cut, so the bytes before it reach the client.
+const FLUSH_BEFORE_CUT: Duration = Duration::from_millis(50);
 /// Differences named in a no-match answer.
 const DIFFERENCES_SHOWN: usize = 5;
 
@@ -169,7 +171,9 @@ impl Replay {
                 std::io::ErrorKind::ConnectionAborted,
                 "maverick-mock: the recorded stream broke off here",
             );
-            frames.push((Duration::ZERO, Err(cut)));
+            // Like the mock's own cuts: give hyper time to flush what came
+            // before, or the head and events are dropped along with the connection.
+            frames.push((FLUSH_BEFORE_CUT, Err(cut)));
         }
         let stream = futures_util::stream::iter(frames).then(|(wait, frame)| async move {
             if !wait.is_zero() {

@@ -550,3 +550,49 @@ async fn replay_keeps_the_recorded_pace_unless_told_otherwise() {
         .contains("cannot read the cassette directory"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn replay_cuts_where_the_recording_broke_off_and_matching_is_configurable() {
+    let dir = scratch("cut");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut body = common::hello();
+    body["user"] = json!("run-1");
+    let cassette = json!({
+        "format": "maverick-cassette/1",
+        "request": {"method": "POST", "path": "/v1/chat/completions", "headers": {}, "body": body},
+        "response": {"status": 200, "headers": {"content-type": "text/event-stream"}, "complete": false, "events": [
+            {"at_ms": 0, "data": {"choices": [{"index": 0, "delta": {"content": "a"}}]}}
+        ]}
+    });
+    std::fs::write(dir.join("0000000000000000-1.json"), cassette.to_string()).unwrap();
+    let mock = MockServer::builder()
+        .replay(&dir)
+        .replay_speed(0.0)
+        .start()
+        .await
+        .unwrap();
+    let res = common::http()
+        .post(common::url(&mock))
+        .body(common::hello().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "user is volatile by default");
+    assert!(res.text().await.is_err(), "the replayed stream breaks off as recorded");
+
+    // With nothing volatile, `user` must match too.
+    let strict = MockServer::builder()
+        .replay(&dir)
+        .replay_volatile(Vec::<String>::new())
+        .start()
+        .await
+        .unwrap();
+    let (status, _, text) = common::post(&strict, &common::hello()).await;
+    assert_eq!(status, 404);
+    let err: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(err["statusCode"], 404);
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("0000000000000000-1.json"), "{message}");
+    assert!(message.contains("/user (recorded \"run-1\", absent now)"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
