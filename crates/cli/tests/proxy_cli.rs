@@ -74,7 +74,8 @@ fn scratch(name: &str) -> PathBuf {
 /// Sends Ctrl-C (SIGINT) and collects the process's exit and stderr.
 fn interrupt(mut running: Running) -> (Option<i32>, String) {
     let pid = running.0.id().to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    // The shell's builtin `kill`: present wherever `sh` is, unlike /bin/kill.
+    let sent = Command::new("sh").args(["-c", &format!("kill -INT {pid}")]).status().unwrap();
     assert!(sent.success());
     let status = running.0.wait().unwrap();
     let mut stderr = String::new();

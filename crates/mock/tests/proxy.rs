@@ -596,3 +596,28 @@ async fn replay_cuts_where_the_recording_broke_off_and_matching_is_configurable(
     assert!(message.contains("/user (recorded \"run-1\", absent now)"), "{message}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn what_passes_through_is_byte_for_byte_what_the_host_sent() {
+    let Some(dir) = transcripts() else { return };
+    for name in [
+        "llama-cpp-stream-text.http",
+        "litellm-stream-text.http",
+        "llama-cpp-stream-tool-call.body",
+        "llama-cpp-nonstream.http",
+    ] {
+        let canned = Canned::transcript(&dir.join(name));
+        let sent: Vec<u8> = canned.pieces.iter().flat_map(|(_, p)| p.clone()).collect();
+        let up = upstream(canned).await;
+        let proxy = proxy_to(&up).await;
+        let res = common::http()
+            .post(format!("{}/chat/completions", proxy.base_url()))
+            .body(common::hello().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{name}");
+        let got = res.bytes().await.unwrap();
+        assert_eq!(&got[..], &sent[..], "{name}");
+    }
+}
