@@ -75,7 +75,10 @@ fn scratch(name: &str) -> PathBuf {
 fn interrupt(mut running: Running) -> (Option<i32>, String) {
     let pid = running.0.id().to_string();
     // The shell's builtin `kill`: present wherever `sh` is, unlike /bin/kill.
-    let sent = Command::new("sh").args(["-c", &format!("kill -INT {pid}")]).status().unwrap();
+    let sent = Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}")])
+        .status()
+        .unwrap();
     assert!(sent.success());
     let status = running.0.wait().unwrap();
     let mut stderr = String::new();
