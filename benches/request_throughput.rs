@@ -163,7 +163,10 @@ fn count(spec: &str) {
     let concurrency: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     // The pinned bench's runtime (one worker) with MAVERICK_BENCH_RT=multi.
     let rt = match std::env::var("MAVERICK_BENCH_RT").as_deref() {
-        Ok("multi") => tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build(),
+        Ok("multi") => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build(),
         _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
     }
     .unwrap();

@@ -1,5 +1,10 @@
 """The official openai SDK as a client of `maverick mock`: if the mock speaks
-the API faithfully, the SDK's own parsing and retry logic work unchanged."""
+the API faithfully, the SDK's own parsing and retry logic work unchanged.
+
+Usage: openai_sdk.py BASE_URL KEY [replay]. The same script runs through
+`maverick proxy` (which forwards the x-mock-fault header to the mock), and
+with `replay` against `maverick mock --replay` serving what the proxy
+recorded: there the 429 is the recorded one, so no fault is asked for."""
 import json
 import sys
 import uuid
@@ -7,6 +12,7 @@ import uuid
 from openai import OpenAI
 
 base, key = sys.argv[1], sys.argv[2]
+replaying = len(sys.argv) > 3 and sys.argv[3] == "replay"
 client = OpenAI(api_key=key, base_url=base.rstrip("/") + "/v1", max_retries=2, timeout=30)
 model = "meta-llama/llama-4-maverick"
 user = [{"role": "user", "content": "Hello from the openai SDK"}]
@@ -34,8 +40,9 @@ print("tools ok:", call.function.name, args)
 
 # A scripted 429 (Retry-After: 1) the SDK must retry through.
 token = uuid.uuid4().hex
+fault = {} if replaying else {"x-mock-fault": f"429;once={token}"}
 raw = client.chat.completions.with_raw_response.create(
-    model=model, messages=user, max_tokens=4, extra_headers={"x-mock-fault": f"429;once={token}"})
+    model=model, messages=user, max_tokens=4, extra_headers=fault)
 assert raw.http_response.status_code == 200
 assert raw.retries_taken == 1, raw.retries_taken
 print("retry ok: 429 then 200 after", raw.retries_taken, "retry")

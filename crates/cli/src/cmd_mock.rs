@@ -2,6 +2,7 @@
 //! languages and for tests that cannot link Rust.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -20,12 +21,27 @@ pub struct MockArgs {
     /// Seed mixed into every answer.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Serve the cassettes in DIR (recorded by `maverick proxy --record DIR`) instead of generated answers.
+    #[arg(long, value_name = "DIR")]
+    replay: Option<PathBuf>,
+    /// Replay pace: 1 as recorded, 2 twice as fast, 0 without waiting.
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "replay")]
+    replay_speed: f64,
+    /// A top-level request field matching ignores (repeatable); replaces the default list (user, metadata).
+    #[arg(long, value_name = "FIELD", requires = "replay")]
+    replay_ignore: Vec<String>,
 }
 
 pub async fn run(args: MockArgs) -> Result<ExitCode, Failure> {
     let mut config = MockConfig::default().seed(args.seed);
     if let Some(key) = args.api_key {
         config = config.api_key(key);
+    }
+    if let Some(dir) = args.replay {
+        config = config.replay(dir).replay_speed(args.replay_speed)?;
+        if !args.replay_ignore.is_empty() {
+            config = config.replay_volatile(args.replay_ignore);
+        }
     }
     config.check()?;
     let listener = tokio::net::TcpListener::bind(args.addr)

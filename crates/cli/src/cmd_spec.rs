@@ -13,6 +13,9 @@
 //!   including a published document the build guard would refuse (the reason
 //!   is printed: the provider broke the contract, or the wrapper must change);
 //! * 4: non-breaking drift only (`update --check`).
+//!
+//! `check-traffic` exits 0 when the normaliser absorbs every departure in
+//! the recorded traffic and 3 when some of it would break the client.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,6 +79,16 @@ pub enum SpecCommand {
         #[arg(long, value_name = "PATH", default_value = DEFAULT_SPEC)]
         spec: PathBuf,
     },
+    /// Validate recorded cassettes (`maverick proxy --record DIR`) and show, for each
+    /// departure from the published document, whether the normaliser absorbs it.
+    /// Exit 3 when some traffic would break the client.
+    CheckTraffic {
+        /// The cassette directory.
+        dir: PathBuf,
+        /// Print JSON (format maverick-check-traffic/1) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +146,7 @@ async fn execute(cmd: SpecCommand, fetch: &Fetch) -> u8 {
             fail_on_major,
         } => run_surface(&old, &new, format, fail_on_major),
         SpecCommand::Update { from, check, spec } => run_update(&from, check, &spec, fetch).await,
+        SpecCommand::CheckTraffic { dir, json } => crate::traffic::run(&dir, json).map_err(usage),
     };
     match result {
         Ok(code) => code,

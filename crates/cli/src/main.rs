@@ -12,6 +12,7 @@ mod batch_progress;
 mod cmd_batch;
 mod cmd_chat;
 mod cmd_mock;
+mod cmd_proxy;
 mod cmd_spec;
 mod connect;
 mod conversation;
@@ -21,6 +22,7 @@ mod output;
 mod repl;
 mod request;
 mod settings;
+mod traffic;
 
 use std::process::ExitCode;
 
@@ -35,8 +37,9 @@ Exit codes:
   0    success (also when stdout is closed early, as with | head)
   1    API or network failure
   2    usage or configuration error
-  3    spec update --check: breaking drift
-  4    spec update --check: non-breaking drift
+  3    spec update --check: breaking drift; proxy --fail-on-violation: the client would break;
+       spec check-traffic: a violation the normaliser does not absorb
+  4    spec update --check: non-breaking drift; proxy --fail-on-violation: only the published contract departed from
   130  interrupted (Ctrl-C)";
 
 /// Chat with Llama-4-Maverick on the AI/ML API or any OpenAI-compatible host.
@@ -53,8 +56,10 @@ enum Command {
     Chat(Box<cmd_chat::ChatArgs>),
     /// Run an OpenAI Batch file (JSON lines) through the host: resumable, rate-limited, with progress.
     Batch(Box<cmd_batch::BatchArgs>),
-    /// Run the contract mock server until interrupted.
+    /// Run the contract mock server until interrupted (--replay DIR serves recorded traffic).
     Mock(cmd_mock::MockArgs),
+    /// Forward to a real host, validate the traffic both ways, record cassettes; report on Ctrl-C.
+    Proxy(cmd_proxy::ProxyArgs),
     /// Compare and update the OpenAPI document the client is generated from.
     Spec {
         #[command(subcommand)]
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
             Command::Chat(args) => cmd_chat::run(*args).await,
             Command::Batch(args) => cmd_batch::run(*args).await,
             Command::Mock(args) => cmd_mock::run(args).await,
+            Command::Proxy(args) => cmd_proxy::run(args).await,
             Command::Spec { cmd } => Ok(cmd_spec::run(cmd).await),
             Command::Completions { .. } => unreachable!("handled above"),
         }

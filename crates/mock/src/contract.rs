@@ -15,11 +15,49 @@ const PUBLISHED: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../..
 
 /// One way a JSON document breaks its schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Violation {
     /// JSON pointer to the offending value (`""` for the whole document).
     pub pointer: String,
     /// What is wrong with it, as the validator words it.
     pub message: String,
+    /// The schema keyword that failed (`required`, `type`, `enum`, …), so
+    /// reports can group the same rule broken at the same place.
+    pub rule: String,
+    /// The offending value as compact JSON, cut to [`SEEN_LIMIT`] characters.
+    pub seen: String,
+}
+
+/// Longest excerpt of an offending value a [`Violation`] keeps.
+pub const SEEN_LIMIT: usize = 120;
+
+impl Violation {
+    /// A violation found by the mock's own checks rather than a schema.
+    pub(crate) fn custom(pointer: impl Into<String>, rule: &str, message: impl Into<String>) -> Self {
+        Violation {
+            pointer: pointer.into(),
+            message: message.into(),
+            rule: rule.to_string(),
+            seen: String::new(),
+        }
+    }
+}
+
+/// Longest validator message kept: they quote the offending value whole.
+const MESSAGE_LIMIT: usize = 400;
+
+fn clip(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(limit).collect();
+    cut.push('…');
+    cut
+}
+
+/// `value` as compact JSON, cut at a character boundary with `…` when long.
+pub fn excerpt(value: &Value) -> String {
+    clip(&value.to_string(), SEEN_LIMIT)
 }
 
 impl std::fmt::Display for Violation {
@@ -59,6 +97,36 @@ impl Contract {
                 maverick_spec::normalize(raw).expect("the bundled spec normalises (the client build checks it too)");
             Contract::from_document(&normalized.document)
                 .expect("the bundled spec has request, response and chunk schemas")
+        })
+    }
+
+    /// The contract of the bundled document as published, before any
+    /// normaliser rewrite: what a host is promised to send, as opposed to
+    /// what the client accepts ([`Contract::bundled`]).
+    #[allow(clippy::expect_used)]
+    pub fn published() -> &'static Contract {
+        static CONTRACT: OnceLock<Contract> = OnceLock::new();
+        CONTRACT.get_or_init(|| {
+            let raw: Value = serde_json::from_str(PUBLISHED).expect("spec/llama-4-maverick.json is valid JSON");
+            Contract::from_published(&raw).expect("the bundled spec has a chat completions operation")
+        })
+    }
+
+    /// Compiles the request, response and chunk schemas of a published
+    /// (not normalised) document, exactly as written. A missing response
+    /// or chunk schema accepts anything: the document promises nothing.
+    pub fn from_published(document: &Value) -> Result<Contract, String> {
+        let schemas = openapi::published_schemas(document)?;
+        let compile = |name: &str, schema: &Value| -> Result<Validator, String> {
+            jsonschema::draft202012::options()
+                .build(schema)
+                .map_err(|e| format!("the published {name} schema is not a usable JSON Schema: {e}"))
+        };
+        Ok(Contract {
+            request: compile("request", &schemas.request)?,
+            response: compile("response", &schemas.response)?,
+            chunk: compile("chunk", &schemas.chunk)?,
+            request_schema: schemas.request,
         })
     }
 
@@ -116,9 +184,18 @@ fn violations(validator: &Validator, instance: &Value) -> Vec<Violation> {
 /// every translated `nullable` is an `anyOf`. Report the errors of the branch
 /// that came closest instead, ignoring the null branch.
 fn expand(error: ValidationError<'_>) -> Vec<Violation> {
+    let rule = error
+        .schema_path
+        .to_string()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let here = Violation {
         pointer: error.instance_path.to_string(),
-        message: error.to_string(),
+        message: clip(&error.to_string(), MESSAGE_LIMIT),
+        rule,
+        seen: excerpt(&error.instance),
     };
     let context = match error.kind {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => context,

@@ -17,6 +17,10 @@
 //! | `cut-stream` (`cut-stream:N`) | connection dropped after 2 (N) frames |
 //! | `FAULT;once=TOKEN` | FAULT only for the first request carrying TOKEN, so a retry passes |
 //!
+//! Beside the mock: [`Proxy`] forwards to a real host, validates the traffic
+//! against the normalised and the published document and records cassettes
+//! ([`cassette`]); [`MockBuilder::replay`] serves them offline.
+//!
 //! With `tool_choice` `required` or a named function every answer is a tool
 //! call; with `auto` (or none given) the mock calls the tools a user turn
 //! names and answers a tool result in text, as models do, so tool loops end.
@@ -32,6 +36,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod cassette;
 mod contract;
 mod fault;
 mod guard;
@@ -39,9 +44,12 @@ mod instance;
 mod openapi;
 mod plan;
 mod problem;
+pub mod proxy;
 mod record;
+mod replay;
 mod rng;
 mod server;
+pub mod sse;
 mod wire;
 
 use std::net::SocketAddr;
@@ -52,12 +60,16 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use axum::http;
-pub use contract::{check_against, Contract, Violation};
+pub use contract::{check_against, excerpt, Contract, Violation, SEEN_LIMIT};
 pub use fault::{Cut, Fault, CUT_STREAM_EVENTS, SLOW_STREAM_PAUSE};
 /// OpenAPI 3.0 schema → JSON Schema (`nullable`, component refs), for
 /// validating against documents other than the bundled one.
 pub use openapi::translate as openapi_to_json_schema;
+pub use proxy::report::{DriftReport, Verdict};
+pub use proxy::validate::{Finding, Level, Part, StreamCheck};
+pub use proxy::{Proxy, ProxyBuilder, ProxyError};
 pub use record::RecordedRequest;
+pub use replay::speed_permille;
 pub use server::MockConfig;
 
 use server::{lock, Shared};
@@ -76,6 +88,8 @@ pub enum MockError {
     EmptyKey,
     #[error("the mock server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("cannot replay: {0}")]
+    Replay(String),
 }
 
 /// A running mock, stopped when dropped.
@@ -99,6 +113,8 @@ impl std::fmt::Debug for MockServer {
 pub struct MockBuilder {
     config: MockConfig,
     addr: SocketAddr,
+    /// A setting refused on the way, reported by `start`.
+    invalid: Option<String>,
 }
 
 impl MockBuilder {
@@ -120,8 +136,41 @@ impl MockBuilder {
         self
     }
 
+    /// Serves the exchanges recorded in `dir` (by [`Proxy`] or `maverick
+    /// proxy --record`) instead of generated answers, so tests run offline
+    /// against what a real host once sent. A request matches a cassette by
+    /// its body, ignoring the top-level fields in
+    /// [`cassette::DEFAULT_VOLATILE`] (change them with
+    /// [`MockBuilder::replay_volatile`]); the same request again gets its
+    /// next recording, then the last one. Streams keep their recorded pace
+    /// ([`MockBuilder::replay_speed`]). No match is a 404 naming the nearest
+    /// cassette and how the request differs. Faults still apply first.
+    pub fn replay(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config = self.config.replay(dir);
+        self
+    }
+
+    /// Replay pace: 1 as recorded (the default), 2 twice as fast, 0 without
+    /// waiting. A negative or non-finite speed fails [`MockBuilder::start`].
+    pub fn replay_speed(mut self, speed: f64) -> Self {
+        match self.config.clone().replay_speed(speed) {
+            Ok(config) => self.config = config,
+            Err(e) => self.invalid = Some(e.to_string()),
+        }
+        self
+    }
+
+    /// The top-level request fields matching ignores, replacing the default list.
+    pub fn replay_volatile<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.config = self.config.replay_volatile(fields);
+        self
+    }
+
     /// Binds and starts serving in the background.
     pub async fn start(self) -> Result<MockServer, MockError> {
+        if let Some(reason) = self.invalid {
+            return Err(MockError::Replay(reason));
+        }
         self.config.check()?;
         let listener = TcpListener::bind(self.addr).await.map_err(|source| MockError::Bind {
             addr: self.addr,
@@ -131,7 +180,7 @@ impl MockBuilder {
             addr: self.addr,
             source,
         })?;
-        let shared = Shared::new(self.config);
+        let shared = Shared::new(self.config)?;
         let app = server::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -161,6 +210,7 @@ impl MockServer {
         MockBuilder {
             config: MockConfig::default(),
             addr: server::loopback(),
+            invalid: None,
         }
     }
 
@@ -220,7 +270,7 @@ pub async fn serve(listener: TcpListener, config: MockConfig) -> Result<(), Mock
     config.check()?;
     axum::serve(
         guard::GuardedListener::new(listener),
-        server::router(Shared::new(config)),
+        server::router(Shared::new(config)?),
     )
     .await
     .map_err(MockError::Serve)

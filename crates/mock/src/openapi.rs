@@ -21,6 +21,68 @@ pub fn component_schema(document: &Value, root: &str) -> Option<Value> {
     }))
 }
 
+/// The three root schemas of a published document, as JSON Schema.
+pub struct PublishedSchemas {
+    pub request: Value,
+    pub response: Value,
+    pub chunk: Value,
+}
+
+/// Paths the chat operation is published under, preferred first (the same
+/// order the normaliser uses).
+const CHAT_PATHS: [&str; 2] = ["/v1/chat/completions", "/chat/completions"];
+
+/// Takes the request, JSON response and event-stream schemas from the
+/// published chat operation as written, translated to JSON Schema with the
+/// document's components under `$defs`. Nothing is relaxed: this is the
+/// contract the provider states, not the one the client reads by.
+pub fn published_schemas(document: &Value) -> Result<PublishedSchemas, String> {
+    let (path, op) = CHAT_PATHS
+        .iter()
+        .find_map(|p| {
+            document
+                .pointer(&format!("/paths/{}/post", p.replace('/', "~1")))
+                .map(|op| (*p, op))
+        })
+        .ok_or("the document has no POST /v1/chat/completions or /chat/completions operation")?;
+    let request = op
+        .pointer("/requestBody/content/application~1json/schema")
+        .ok_or_else(|| format!("POST {path} has no application/json request body schema"))?;
+    // The lowest declared 2xx, as the normaliser picks it.
+    let success = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .and_then(|r| {
+            r.iter()
+                .filter(|(code, _)| code.starts_with('2'))
+                .min_by_key(|(code, _)| code.as_str())
+        })
+        .map(|(_, response)| response);
+    let content = |media: &str| {
+        success
+            .and_then(|r| r.pointer(&format!("/content/{}/schema", media.replace('/', "~1"))))
+            .cloned()
+            .unwrap_or(Value::Bool(true))
+    };
+    let defs: Map<String, Value> = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(name, s)| (name.clone(), translate(s))).collect())
+        .unwrap_or_default();
+    let root = |schema: &Value| match translate(schema) {
+        Value::Object(mut map) => {
+            map.insert("$defs".into(), Value::Object(defs.clone()));
+            Value::Object(map)
+        }
+        other => other,
+    };
+    Ok(PublishedSchemas {
+        request: root(request),
+        response: root(&content("application/json")),
+        chunk: root(&content("text/event-stream")),
+    })
+}
+
 /// Translates one OpenAPI 3.0 schema node (and everything under it).
 pub fn translate(node: &Value) -> Value {
     match node {

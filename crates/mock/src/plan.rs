@@ -82,10 +82,11 @@ pub fn plan(raw: &[u8], body: &Value, seed: u64) -> Result<Plan, Vec<Violation>>
     let format = body.get("response_format");
     let n = body.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
     if n > MAX_CHOICES {
-        return Err(vec![Violation {
-            pointer: "/n".into(),
-            message: format!("{n} choices asked for; the mock generates at most {MAX_CHOICES}, as the OpenAI API does"),
-        }]);
+        return Err(vec![Violation::custom(
+            "/n",
+            "mock",
+            format!("{n} choices asked for; the mock generates at most {MAX_CHOICES}, as the OpenAI API does"),
+        )]);
     }
     let limit = ["max_completion_tokens", "max_tokens"]
         .iter()
@@ -250,10 +251,11 @@ fn tool_targets(body: &Value) -> Result<Vec<ToolTarget>, Vec<Violation>> {
                 .and_then(Value::as_str);
             match first {
                 Some(name) => Ok(find(name).into_iter().collect()),
-                None => Err(vec![Violation {
-                    pointer: "/tool_choice".into(),
-                    message: "\"required\" needs at least one entry in `tools`".into(),
-                }]),
+                None => Err(vec![Violation::custom(
+                    "/tool_choice",
+                    "mock",
+                    "\"required\" needs at least one entry in `tools`",
+                )]),
             }
         }
         Some(Value::Object(o)) => {
@@ -264,10 +266,11 @@ fn tool_targets(body: &Value) -> Result<Vec<ToolTarget>, Vec<Violation>> {
                 .unwrap_or_default();
             match find(name) {
                 Some(t) => Ok(vec![t]),
-                None => Err(vec![Violation {
-                    pointer: "/tool_choice/function/name".into(),
-                    message: format!("{name:?} names no function in `tools`"),
-                }]),
+                None => Err(vec![Violation::custom(
+                    "/tool_choice/function/name",
+                    "mock",
+                    format!("{name:?} names no function in `tools`"),
+                )]),
             }
         }
         None => Ok(asked_for(body, &tools, find)),

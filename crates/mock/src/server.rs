@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use crate::contract::{Contract, Violation};
 use crate::fault::{Cut, Fault};
 use crate::record::RecordedRequest;
+use crate::replay::{Replay, ReplaySource};
 use crate::{plan, problem, wire};
 
 /// Request bodies up to this size are read; base64 images make them large.
@@ -39,6 +40,7 @@ const USD_PER_CREDIT: f64 = 0.000_000_5;
 pub struct MockConfig {
     pub(crate) api_key: Option<String>,
     pub(crate) seed: u64,
+    pub(crate) replay: Option<ReplaySource>,
 }
 
 impl std::fmt::Debug for MockConfig {
@@ -46,6 +48,7 @@ impl std::fmt::Debug for MockConfig {
         f.debug_struct("MockConfig")
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("seed", &self.seed)
+            .field("replay", &self.replay)
             .finish()
     }
 }
@@ -61,6 +64,33 @@ impl MockConfig {
     /// reproducible replies to the same request.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Answers from the cassettes in `dir` (written by `maverick proxy
+    /// --record` or [`ProxyBuilder::record`](crate::ProxyBuilder::record))
+    /// instead of generating answers; see [`MockBuilder::replay`](crate::MockBuilder::replay).
+    pub fn replay(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.replay = Some(ReplaySource::new(dir.into()));
+        self
+    }
+
+    /// Replay pace: 1 as recorded, 2 twice as fast, 0 without waiting.
+    /// Only meaningful with [`MockConfig::replay`].
+    pub fn replay_speed(mut self, speed: f64) -> Result<Self, crate::MockError> {
+        let permille = crate::replay::speed_permille(speed).map_err(crate::MockError::Replay)?;
+        if let Some(source) = &mut self.replay {
+            source.speed_permille = permille;
+        }
+        Ok(self)
+    }
+
+    /// Top-level request fields ignored when matching a request to a
+    /// cassette; replaces the default list ([`DEFAULT_VOLATILE`](crate::cassette::DEFAULT_VOLATILE)).
+    pub fn replay_volatile<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        if let Some(source) = &mut self.replay {
+            source.volatile = fields.into_iter().map(Into::into).collect();
+        }
         self
     }
 
@@ -82,18 +112,24 @@ pub(crate) struct Shared {
     counter: AtomicU64,
     /// Tokens of `x-mock-fault: FAULT;once=TOKEN` faults already served.
     once_seen: Mutex<std::collections::HashSet<String>>,
+    replay: Option<Replay>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: MockConfig) -> Arc<Shared> {
-        Arc::new(Shared {
+    pub(crate) fn new(config: MockConfig) -> Result<Arc<Shared>, crate::MockError> {
+        let replay = match &config.replay {
+            Some(source) => Some(Replay::load(source).map_err(crate::MockError::Replay)?),
+            None => None,
+        };
+        Ok(Arc::new(Shared {
+            replay,
             config,
             contract: Contract::bundled(),
             once_seen: Mutex::default(),
             requests: Mutex::new(Vec::new()),
             script: Mutex::new(VecDeque::new()),
             counter: AtomicU64::new(0),
-        })
+        }))
     }
 }
 
@@ -177,6 +213,10 @@ async fn handle(
     }
     if let Some(status) = fault.status {
         return scripted_error(status, &fault, &path, &request_id);
+    }
+    // Recorded traffic answers as the recorded host did, key checks included.
+    if let Some(replay) = &shared.replay {
+        return replay.answer(&body, &path, &request_id);
     }
 
     if let Err(message) = authorize(&shared.config, &headers) {
