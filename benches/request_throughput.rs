@@ -40,7 +40,14 @@ use support::{Loopback, Reply};
 
 const CALLS: usize = 20_000;
 const STREAMS: usize = 1_000;
-const ROUNDS: usize = 5;
+/// Rounds per scenario; `MAVERICK_BENCH_ROUNDS` for more where the
+/// machine is noisy (a median needs more rounds to settle).
+fn rounds() -> usize {
+    std::env::var("MAVERICK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5)
+}
 
 fn completion() -> serde_json::Value {
     serde_json::json!({
@@ -73,7 +80,7 @@ fn serve() {
     rt.block_on(async {
         let json = Reply::json(200, &completion());
         let sse = Reply::bytes(200, "text/event-stream", stream_body());
-        let server = Loopback::start(move |req, _| {
+        let server = Loopback::start_unrecorded(move |req, _| {
             if req.body.windows(13).any(|w| w == b"\"stream\":true") {
                 sse.clone()
             } else {
@@ -131,6 +138,23 @@ where
         w.await.unwrap();
     }
     (per_worker * concurrency) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Runs two rows one after the other, the bare row first in even rounds
+/// and second in odd ones, so that drift within a round (a server warming
+/// up or slowing down) favours neither.
+async fn in_turn(
+    round: usize,
+    bare: impl std::future::Future<Output = f64>,
+    ours: impl std::future::Future<Output = f64>,
+) -> (f64, f64) {
+    if round % 2 == 0 {
+        let b = bare.await;
+        (b, ours.await)
+    } else {
+        let o = ours.await;
+        (bare.await, o)
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -231,21 +255,20 @@ fn main() {
         for concurrency in [1usize, 32] {
             let mut ratios = Vec::new();
             let (mut bares, mut ours) = (Vec::new(), Vec::new());
-            for _ in 0..ROUNDS {
+            for round in 0..rounds() {
                 let (b, u, w) = (bare.clone(), url.clone(), wire.clone());
-                let bare_rate = rate(CALLS, concurrency, move || {
+                let bare_row = rate(CALLS, concurrency, move || {
                     let (b, u, w) = (b.clone(), u.clone(), w.clone());
                     bare_call(b, u, w)
-                })
-                .await;
+                });
                 let (c, r) = (client.clone(), body.clone());
-                let our_rate = rate(CALLS, concurrency, move || {
+                let our_row = rate(CALLS, concurrency, move || {
                     let (c, r) = (c.clone(), r.clone());
                     async move {
                         std::hint::black_box(c.chat(r).await.unwrap());
                     }
-                })
-                .await;
+                });
+                let (bare_rate, our_rate) = in_turn(round, bare_row, our_row).await;
                 ratios.push(our_rate / bare_rate);
                 bares.push(bare_rate);
                 ours.push(our_rate);
@@ -260,9 +283,9 @@ fn main() {
         }
 
         let mut ratios = Vec::new();
-        for _ in 0..ROUNDS {
+        for round in 0..rounds() {
             let (b, u, w) = (bare.clone(), url.clone(), stream_wire.clone());
-            let bare_rate = rate(STREAMS, 1, move || {
+            let bare_row = rate(STREAMS, 1, move || {
                 let (b, u, w) = (b.clone(), u.clone(), w.clone());
                 async move {
                     let resp = b.post(u).bearer_auth("sk-bench").json(&*w).send().await.unwrap();
@@ -278,10 +301,9 @@ fn main() {
                     }
                     std::hint::black_box(n);
                 }
-            })
-            .await;
+            });
             let (c, r) = (client.clone(), body.clone());
-            let our_rate = rate(STREAMS, 1, move || {
+            let our_row = rate(STREAMS, 1, move || {
                 let (c, r) = (c.clone(), r.clone());
                 async move {
                     let mut stream = c.chat_stream(r).await.unwrap();
@@ -291,8 +313,8 @@ fn main() {
                     }
                     std::hint::black_box(n);
                 }
-            })
-            .await;
+            });
+            let (bare_rate, our_rate) = in_turn(round, bare_row, our_row).await;
             ratios.push(our_rate / bare_rate);
         }
         println!(

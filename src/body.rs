@@ -51,7 +51,19 @@ pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) 
     if let Some(len) = declared.filter(|len| *len > limit) {
         return Err(BodyError::TooLarge(len));
     }
-    let mut buf = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).min(limit));
+    let Some(first) = response.chunk().await.map_err(BodyError::Transport)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(BodyError::TooLarge(first.len()));
+    }
+    // The whole body in one chunk (the common case for a completion):
+    // hand it on as it is, without a buffer and a copy.
+    if declared == Some(first.len()) {
+        return Ok(first);
+    }
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).max(first.len()).min(limit));
+    buf.extend_from_slice(&first);
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
         let total = buf.len().saturating_add(chunk.len());
         if total > limit {

@@ -102,6 +102,17 @@ impl Drop for Loopback {
 impl Loopback {
     /// Starts on an ephemeral port; `handler(request, index)` scripts replies.
     pub async fn start(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(handler, true).await
+    }
+
+    /// Like [`start`](Self::start) but keeps no requests: for benchmarks,
+    /// where a record of millions of calls would grow the server (and its
+    /// reallocations and page faults would land on whichever row runs).
+    pub async fn start_unrecorded(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(handler, false).await
+    }
+
+    async fn start_with(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static, record: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -119,7 +130,7 @@ impl Loopback {
                 let _ = socket.set_nodelay(true);
                 let (reqs, handler) = (reqs.clone(), handler.clone());
                 tokio::spawn(async move {
-                    let _ = serve(socket, reqs, handler).await;
+                    let _ = serve(socket, reqs, handler, record).await;
                 });
             }
         });
@@ -141,7 +152,13 @@ impl Loopback {
     }
 }
 
-async fn serve(mut socket: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>, handler: Handler) -> std::io::Result<()> {
+async fn serve(
+    mut socket: TcpStream,
+    reqs: Arc<Mutex<Vec<Recorded>>>,
+    handler: Handler,
+    record: bool,
+) -> std::io::Result<()> {
+    let mut served = 0usize;
     let mut buf = Vec::new();
     loop {
         let head_end = loop {
@@ -187,10 +204,13 @@ async fn serve(mut socket: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>, handler: 
             headers,
             body,
         };
-        let index = {
+        let index = if record {
             let mut all = reqs.lock().unwrap();
             all.push(recorded.clone());
             all.len() - 1
+        } else {
+            served += 1;
+            served - 1
         };
         let reply = handler(&recorded, index);
         pause(reply.delay).await;
