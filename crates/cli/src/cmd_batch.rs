@@ -21,7 +21,6 @@ use crate::batch_output::{self, Appender};
 use crate::batch_progress::{Progress, Summary, Tally};
 use crate::exit::{Failure, INTERRUPTED, PREFIX};
 use crate::output::note;
-use crate::settings::{self, TargetFlags};
 
 const BATCH_HELP: &str = "\
 Input: one JSON object a line, the OpenAI Batch format:
@@ -91,27 +90,8 @@ struct RunArgs {
     /// Model for lines whose body names none.
     #[arg(short, long, value_name = "NAME")]
     model: Option<String>,
-    /// Profile from the config file (see `maverick chat --help`).
-    #[arg(short, long, value_name = "NAME")]
-    profile: Option<String>,
-    /// Config file (default: $XDG_CONFIG_HOME/maverick/config.toml).
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// API base URL, e.g. http://localhost:8000/v1 for vLLM.
-    #[arg(long, value_name = "URL", conflicts_with = "mock")]
-    base_url: Option<String>,
-    /// Read the key from this variable instead of AIML_API_KEY.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["mock", "no_key"])]
-    api_key_env: Option<String>,
-    /// Send no key, even when AIML_API_KEY is set.
-    #[arg(long, conflicts_with = "mock")]
-    no_key: bool,
-    /// Allow sending the key over http:// to a host that is not loopback.
-    #[arg(long, conflicts_with = "mock")]
-    allow_http: bool,
-    /// Answer from the embedded contract mock; no key needed.
-    #[arg(long)]
-    mock: bool,
+    #[command(flatten)]
+    host: crate::connect::HostArgs,
 }
 
 #[derive(Debug, Args)]
@@ -310,20 +290,10 @@ async fn run_batch(args: RunArgs) -> Result<ExitCode, Failure> {
         .transpose()
         .map_err(Failure::Usage)?;
     let env: &dyn Fn(&str) -> Option<String> = &real_env;
-    let file = settings::load(args.config.as_deref(), env)?;
-    let (_, profile) = file.select(args.profile.as_deref(), env)?;
+    let profile = args.host.settings(env)?;
     let (client, _mock) = crate::connect::client(
-        crate::connect::Connection {
-            target: TargetFlags {
-                base_url: args.base_url.as_deref(),
-                api_key_env: args.api_key_env.as_deref(),
-                no_key: args.no_key,
-                allow_http: args.allow_http,
-            },
-            mock: args.mock,
-            model: args.model.clone().or_else(|| profile.model.clone()),
-            max_retries: args.max_retries,
-        },
+        args.host
+            .connection(args.model.clone().or_else(|| profile.model.clone()), args.max_retries),
         &profile,
         env,
     )

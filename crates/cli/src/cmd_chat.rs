@@ -15,7 +15,6 @@ use crate::exit::{Failure, INTERRUPTED, PREFIX};
 use crate::input;
 use crate::output::{self, Cost, Paint};
 use crate::request::{RequestFlags, Shape};
-use crate::settings::{self, TargetFlags};
 
 const CHAT_HELP: &str = "\
 Short flags: -m model, -s system, -t temperature, -n max tokens, -f file, -i interactive,
@@ -64,24 +63,8 @@ pub struct ChatArgs {
     /// Model name (default: the profile's, else the provider's Maverick).
     #[arg(short, long, value_name = "NAME")]
     model: Option<String>,
-    /// Profile from the config file.
-    #[arg(short, long, value_name = "NAME")]
-    profile: Option<String>,
-    /// Config file (default: $XDG_CONFIG_HOME/maverick/config.toml).
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// API base URL, e.g. http://localhost:8000/v1 for vLLM.
-    #[arg(long, value_name = "URL", conflicts_with = "mock")]
-    base_url: Option<String>,
-    /// Read the key from this variable instead of AIML_API_KEY.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["mock", "no_key"])]
-    api_key_env: Option<String>,
-    /// Send no key, even when AIML_API_KEY is set.
-    #[arg(long, conflicts_with = "mock")]
-    no_key: bool,
-    /// Allow sending the key over http:// to a host that is not loopback.
-    #[arg(long, conflicts_with = "mock")]
-    allow_http: bool,
+    #[command(flatten)]
+    host: crate::connect::HostArgs,
     /// Upper bound on generated tokens.
     #[arg(short = 'n', long, value_name = "N")]
     max_tokens: Option<u32>,
@@ -127,9 +110,6 @@ pub struct ChatArgs {
     /// Save the conversation to FILE after the answer (with -i: when the session ends).
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
-    /// Answer from the embedded contract mock; no key needed.
-    #[arg(long)]
-    mock: bool,
 }
 
 /// Everything a turn needs, set up once.
@@ -161,8 +141,7 @@ fn real_env(name: &str) -> Option<String> {
 
 async fn setup(args: &mut ChatArgs) -> Result<Session, Failure> {
     let env: &dyn Fn(&str) -> Option<String> = &real_env;
-    let file = settings::load(args.config.as_deref(), env)?;
-    let (_, profile) = file.select(args.profile.as_deref(), env)?;
+    let profile = args.host.settings(env)?;
 
     let mut conversation = match &args.continue_from {
         Some(path) => Conversation::load(path, "--continue")?,
@@ -199,22 +178,7 @@ async fn setup(args: &mut ChatArgs) -> Result<Session, Failure> {
         include_usage: stream && (args.json || usage || verbose || args.interactive),
     })?;
 
-    let (client, mock) = crate::connect::client(
-        crate::connect::Connection {
-            target: TargetFlags {
-                base_url: args.base_url.as_deref(),
-                api_key_env: args.api_key_env.as_deref(),
-                no_key: args.no_key,
-                allow_http: args.allow_http,
-            },
-            mock: args.mock,
-            model,
-            max_retries: None,
-        },
-        &profile,
-        env,
-    )
-    .await?;
+    let (client, mock) = crate::connect::client(args.host.connection(model, None), &profile, env).await?;
     conversation.model = Some(client.model().to_string());
     Ok(Session {
         client,
