@@ -148,7 +148,7 @@ async fn in_turn(
     bare: impl std::future::Future<Output = f64>,
     ours: impl std::future::Future<Output = f64>,
 ) -> (f64, f64) {
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         let b = bare.await;
         (b, ours.await)
     } else {

@@ -12,16 +12,8 @@ use std::time::{Duration, Instant};
 use maverick_mock::{Cut, Fault, MockServer};
 use serde_json::{json, Value};
 
-const ENV_VARS: [&str; 8] = [
-    "AIML_API_KEY",
-    "AIMLAPI_API_KEY",
-    "AIML_API_BASE",
-    "AIMLAPI_API_BASE",
-    "MAVERICK_CONFIG",
-    "MAVERICK_PROFILE",
-    "RUST_LOG",
-    "XDG_CONFIG_HOME",
-];
+mod common;
+use common::{scratch, text, ENV_VARS};
 
 /// The contract mock on its own runtime, serving while the test thread
 /// runs the binary.
@@ -62,27 +54,10 @@ impl Mock {
 }
 
 fn maverick() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maverick"));
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env("XDG_CONFIG_HOME", scratch("no-config"));
+    let mut cmd = common::maverick();
     // The mock takes any non-empty key.
     cmd.env("AIML_API_KEY", "batch-test");
-    cmd.stdin(Stdio::null());
     cmd
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A folder unique to this test process and `name`, empty.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("maverick-batch-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// An input line asking the mock to echo `Question {i}`.

@@ -1,29 +1,17 @@
 //! The `maverick` binary as scripts drive it: output, exit codes, and the
 //! embedded and standalone mock.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::{json, Value};
 
-const ENV_VARS: [&str; 4] = ["AIML_API_KEY", "AIMLAPI_API_KEY", "AIML_API_BASE", "AIMLAPI_API_BASE"];
-
-fn maverick() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maverick"));
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
+mod common;
+use common::{maverick, text};
 
 fn run(args: &[&str]) -> Output {
     maverick().args(args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A file in a folder unique to this test process.
@@ -201,33 +189,9 @@ fn a_schema_file_makes_the_answer_json_that_matches_it() {
     assert!(jsonschema::is_valid(&schema, &answer), "{answer}");
 }
 
-struct MockProcess(Child);
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        // Only the child this test started.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_mock(extra: &[&str]) -> (MockProcess, String) {
-    let mut child = maverick()
-        .arg("mock")
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    (MockProcess(child), first)
-}
-
 #[test]
 fn mock_prints_its_address_first_and_serves_it() {
-    let (_mock, first) = start_mock(&[]);
+    let (_mock, first) = common::start_line(&["mock"]);
     let addr = first
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("first line: {first:?}"))
@@ -249,7 +213,7 @@ fn mock_prints_its_address_first_and_serves_it() {
 
 #[test]
 fn a_401_from_the_server_exits_1_with_the_status_and_without_the_key() {
-    let (_mock, first) = start_mock(&["--api-key", "expected-key"]);
+    let (_mock, first) = common::start_line(&["mock", "--api-key", "expected-key"]);
     let addr = first.trim().strip_prefix("listening on http://").unwrap().to_string();
     for mode in ["--no-stream", "--json"] {
         let out = maverick()

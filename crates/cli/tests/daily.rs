@@ -8,46 +8,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const ENV_VARS: [&str; 9] = [
-    "AIML_API_KEY",
-    "AIMLAPI_API_KEY",
-    "AIML_API_BASE",
-    "AIMLAPI_API_BASE",
-    "MAVERICK_CONFIG",
-    "MAVERICK_PROFILE",
-    "RUST_LOG",
-    "NO_COLOR",
-    "XDG_CONFIG_HOME",
-];
-
-fn maverick() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maverick"));
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    // No stray config file from the machine running the tests.
-    cmd.env("XDG_CONFIG_HOME", scratch("no-config"));
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A folder unique to this test process and `name`.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("maverick-daily-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{maverick, scratch, text, Running};
 
 /// Runs the binary with `input` on stdin.
 fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
@@ -221,30 +189,11 @@ fn answer(conn: TcpStream, record: &Mutex<Vec<Seen>>, slow: bool) -> std::io::Re
 
 // ---------------------------------------------------------------- the mock process
 
-struct MockProcess(Child);
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        // Only the child this test started.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `maverick mock`, and its base URL.
-fn start_mock(extra: &[&str]) -> (MockProcess, String) {
-    let mut child = maverick()
-        .arg("mock")
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first.trim().strip_prefix("listening on ").unwrap().to_string();
-    (MockProcess(child), format!("{addr}/v1"))
+fn start_mock(extra: &[&str]) -> (Running, String) {
+    let args: Vec<&str> = std::iter::once("mock").chain(extra.iter().copied()).collect();
+    let (running, url) = common::start(&args);
+    (running, format!("{url}/v1"))
 }
 
 // ---------------------------------------------------------------- 1. any host

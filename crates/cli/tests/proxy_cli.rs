@@ -3,52 +3,15 @@
 //! stop it with Ctrl-C for the report and its exit code, replay offline,
 //! and check the recorded traffic against both documents.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
+mod common;
+use common::{maverick, scratch, start, text, Running};
+
 const KEY: &str = "sk-cli-SECRET-never-in-a-cassette";
-
-fn maverick() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maverick"));
-    for var in ["AIML_API_KEY", "AIMLAPI_API_KEY", "AIML_API_BASE", "AIMLAPI_API_BASE"] {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
-/// A background `maverick` process, killed if the test ends early.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `maverick ARGS` and returns it with the base URL from its first line.
-fn start(args: &[&str]) -> (Running, String) {
-    let mut child = maverick()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .to_string();
-    (Running(child), url)
-}
 
 fn chat(base: &str, extra: &[&str]) -> Output {
     maverick()
@@ -58,17 +21,6 @@ fn chat(base: &str, extra: &[&str]) -> Output {
         .env("AIML_API_KEY", KEY)
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("maverick-proxy-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Sends Ctrl-C (SIGINT) and collects the process's exit and stderr.
