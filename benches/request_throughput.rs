@@ -252,6 +252,10 @@ fn main() {
         stream_wire.stream = true;
         let stream_wire = Arc::new(stream_wire);
 
+        // MAVERICK_BENCH_SAME=1 runs the bare row against itself instead of
+        // maverick: the ratios then show how far this machine's noise alone
+        // moves a median.
+        let same_twice = std::env::var_os("MAVERICK_BENCH_SAME").is_some();
         for concurrency in [1usize, 32] {
             let mut ratios = Vec::new();
             let (mut bares, mut ours) = (Vec::new(), Vec::new());
@@ -268,7 +272,17 @@ fn main() {
                         std::hint::black_box(c.chat(r).await.unwrap());
                     }
                 });
-                let (bare_rate, our_rate) = in_turn(round, bare_row, our_row).await;
+                let (bare_rate, our_rate) = if same_twice {
+                    // The noise floor: the bare row against itself.
+                    let (b, u, w) = (bare.clone(), url.clone(), wire.clone());
+                    let again = rate(CALLS, concurrency, move || {
+                        let (b, u, w) = (b.clone(), u.clone(), w.clone());
+                        bare_call(b, u, w)
+                    });
+                    in_turn(round, bare_row, again).await
+                } else {
+                    in_turn(round, bare_row, our_row).await
+                };
                 ratios.push(our_rate / bare_rate);
                 bares.push(bare_rate);
                 ours.push(our_rate);
