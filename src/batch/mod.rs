@@ -320,11 +320,6 @@ fn reported_tokens(response: &ChatResponse) -> Option<u64> {
         .and_then(|t| u64::try_from(t).ok())
 }
 
-/// One id per logical request, reused across the batch's retries.
-fn request_id() -> String {
-    format!("mvkb-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
-}
-
 /// One attempt, without the client's own retries (the batch makes them).
 async fn attempt(client: &Client, request: ChatRequest, id: &str) -> Result<ChatResponse, Error> {
     let options = CallOptions::default().max_retries(0).request_id(id);
@@ -392,7 +387,7 @@ fn with_attempts(mut error: Error, attempts: u32) -> Error {
 /// `None` when the batch stopped before the request got an answer.
 async fn call(client: Client, shared: Arc<Shared>, custom_id: String, request: ChatRequest) -> Option<BatchItem> {
     let tokens = estimate(&request);
-    let id = request_id();
+    let id = crate::client::new_request_id("mvkb-");
     let policy = client.shared().retry.clone();
     let max_retries = client.shared().max_retries;
     let mut attempts: u32 = 0;

@@ -108,7 +108,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    maverick::install_tls_provider();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

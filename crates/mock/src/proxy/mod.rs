@@ -290,9 +290,9 @@ fn upstream_base(url: &str) -> Result<String, ProxyError> {
 }
 
 fn default_client() -> Result<reqwest::Client, ProxyError> {
-    // reqwest is built without a TLS provider in this workspace; https
-    // upstreams need one installed (a no-op when one already is).
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // reqwest is built without a default TLS provider here; https upstreams
+    // need the one the library's TLS feature chose (a no-op when installed).
+    maverick::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)

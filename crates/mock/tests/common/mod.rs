@@ -9,7 +9,7 @@ pub const KEY: &str = "test-key";
 
 pub fn http() -> reqwest::Client {
     // reqwest is built without a TLS provider in this workspace; plain HTTP still needs one installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    maverick::install_tls_provider();
     reqwest::Client::new()
 }
 
