@@ -42,36 +42,46 @@ impl BodyError {
 }
 
 /// Reads the whole body, failing as soon as it passes `limit` bytes.
-pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
-    // A declared length is only a hint: over the limit it is refused, under
-    // it only sizes the first allocation, and the bytes read are counted anyway.
-    let declared = response
-        .content_length()
-        .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
-    if let Some(len) = declared.filter(|len| *len > limit) {
-        return Err(BodyError::TooLarge(len));
-    }
-    let Some(first) = response.chunk().await.map_err(BodyError::Transport)? else {
-        return Ok(Bytes::new());
-    };
-    if first.len() > limit {
-        return Err(BodyError::TooLarge(first.len()));
-    }
-    // The whole body in one chunk (the common case for a completion):
-    // hand it on as it is, without a buffer and a copy.
-    if declared == Some(first.len()) {
-        return Ok(first);
-    }
-    let mut buf = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).max(first.len()).min(limit));
-    buf.extend_from_slice(&first);
-    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        let total = buf.len().saturating_add(chunk.len());
-        if total > limit {
-            return Err(BodyError::TooLarge(total));
+///
+/// A function returning an `async` block rather than an `async fn`: an
+/// `async fn` keeps its by-value argument and its moved copy side by side
+/// in its state, and the response is the largest thing in it.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> impl Future<Output = Result<Bytes, BodyError>> + Send {
+    async move {
+        // A declared length is only a hint: over the limit it is refused, under
+        // it only sizes the first allocation, and the bytes read are counted anyway.
+        let declared = response
+            .content_length()
+            .map(|len| usize::try_from(len).unwrap_or(usize::MAX));
+        if let Some(len) = declared.filter(|len| *len > limit) {
+            return Err(BodyError::TooLarge(len));
         }
-        buf.extend_from_slice(&chunk);
+        let Some(first) = response.chunk().await.map_err(BodyError::Transport)? else {
+            return Ok(Bytes::new());
+        };
+        if first.len() > limit {
+            return Err(BodyError::TooLarge(first.len()));
+        }
+        // The whole body in one chunk (the common case for a completion):
+        // hand it on as it is, without a buffer and a copy.
+        if declared == Some(first.len()) {
+            return Ok(first);
+        }
+        let mut buf = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).max(first.len()).min(limit));
+        buf.extend_from_slice(&first);
+        while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+            let total = buf.len().saturating_add(chunk.len());
+            if total > limit {
+                return Err(BodyError::TooLarge(total));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
     }
-    Ok(buf.freeze())
 }
 
 /// Limits on a streamed body beyond the idle timeout, which a peer that

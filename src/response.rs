@@ -44,19 +44,34 @@ pub(crate) fn inference_id(headers: &HeaderMap) -> Option<String> {
 impl ResponseMeta {
     pub(crate) fn from_headers(status: u16, headers: &HeaderMap, request_id: String, attempts: u32) -> Self {
         // A hostile or broken host may send NaN or infinities: not figures.
-        let number = |name: &HeaderName| {
-            header_text(headers, name)
-                .and_then(|s| s.parse::<f64>().ok())
+        let number = |value: &reqwest::header::HeaderValue| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<f64>().ok())
                 .filter(|v| v.is_finite())
         };
-        ResponseMeta {
+        let mut meta = ResponseMeta {
             status,
             request_id,
-            inference_id: inference_id(headers),
-            credits_used: number(&CREDITS_USED),
-            usd_spent: number(&USD_SPENT),
+            inference_id: None,
+            credits_used: None,
+            usd_spent: None,
             attempts,
+        };
+        // One pass over the few headers an answer has, rather than three
+        // hashed lookups: cheaper, and it leaves the map's index untouched.
+        // Of a repeated header, the first usable value counts.
+        for (name, value) in headers {
+            if *name == INFERENCE_ID && meta.inference_id.is_none() {
+                meta.inference_id = value.to_str().ok().map(|s| s.trim().to_string());
+            } else if *name == CREDITS_USED && meta.credits_used.is_none() {
+                meta.credits_used = number(value);
+            } else if *name == USD_SPENT && meta.usd_spent.is_none() {
+                meta.usd_spent = number(value);
+            }
         }
+        meta
     }
 }
 

@@ -120,13 +120,13 @@ fn transport_is_retryable(e: &reqwest::Error) -> bool {
     crate::transport_cause::classify(e, &crate::transport_cause::Target::of(url, None)).is_retryable()
 }
 
-/// Sends `request`, retrying up to `max_retries` times. Returns the last
-/// response (even an error status: the caller turns it into a typed error)
-/// or the last failure. `attempts` ends holding the attempt count.
+/// Sends the request `build` makes, retrying up to `max_retries` times.
+/// Returns the last response (even an error status: the caller turns it
+/// into a typed error) or the last failure. `attempts` ends holding the
+/// attempt count.
 pub(crate) async fn execute(
     sender: &Sender,
-    request: reqwest::Request,
-    remake: impl Fn() -> reqwest::Request,
+    build: impl Fn() -> reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
@@ -135,16 +135,7 @@ pub(crate) async fn execute(
         SendFailure::Http(e) => transport_is_retryable(e),
         SendFailure::Middleware(_) => false,
     };
-    execute_with(
-        request,
-        remake,
-        policy,
-        max_retries,
-        attempts,
-        |r| sender.send(r),
-        retryable,
-    )
-    .await
+    execute_with(build, policy, max_retries, attempts, |r| sender.send(r), retryable).await
 }
 
 /// Why a stream's request got no answer headers.
@@ -163,8 +154,7 @@ pub(crate) enum SendError {
 /// stream nor an error body read from it can run forever.
 pub(crate) async fn execute_stream(
     sender: &Sender,
-    request: reqwest::Request,
-    remake: impl Fn() -> reqwest::Request,
+    build: impl Fn() -> reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
@@ -182,16 +172,17 @@ pub(crate) async fn execute_stream(
         SendError::NoHeaders => true,
     };
     let started = tokio::time::Instant::now();
-    let response = execute_with(request, remake, policy, max_retries, attempts, send, retryable).await?;
+    let response = execute_with(build, policy, max_retries, attempts, send, retryable).await?;
     Ok(crate::body::guard(response, started, wait, &policy.stream))
 }
 
-/// The loop both share. `remake` builds the request again for a retry
-/// (from the encoded body, a cheap shared buffer): cheaper than cloning
-/// every request up front for a retry that rarely comes.
+/// The loop both share. `build` makes each attempt's request (from the
+/// encoded body, a cheap shared buffer): cheaper than cloning every request
+/// up front for a retry that rarely comes, and the request is handed
+/// straight to `send` instead of waiting in this future's state, which
+/// stays small (see [`Sender::send`]).
 async fn execute_with<E, F, Fut>(
-    mut request: reqwest::Request,
-    remake: impl Fn() -> reqwest::Request,
+    build: impl Fn() -> reqwest::Request,
     policy: &RetryPolicy,
     max_retries: u32,
     attempts: &AtomicU32,
@@ -207,7 +198,7 @@ where
         attempt = attempt.saturating_add(1);
         attempts.store(attempt, Ordering::Relaxed);
         let sent = std::time::Instant::now();
-        let result = send(request).await;
+        let result = send(build()).await;
         tracing::debug!(
             attempt,
             status = result.as_ref().ok().map(|r| r.status().as_u16()),
@@ -238,8 +229,9 @@ where
             "retrying"
         );
         drop(result);
-        tokio::time::sleep(wait).await;
-        request = remake();
+        // Boxed: a timer is larger than the rest of this loop's state and
+        // is needed only on the rare retry.
+        Box::pin(tokio::time::sleep(wait)).await;
     }
 }
 

@@ -41,7 +41,7 @@ impl ApiKey {
     /// The `Authorization` header value, marked sensitive so that hyper and
     /// reqwest leave it out of their own debug output.
     pub(crate) fn bearer_header(&self) -> reqwest::header::HeaderValue {
-        // Cannot fire: ApiKey::new admits only visible ASCII, which is
+        // Built once per client (shared by every request). Cannot fire: ApiKey::new admits only visible ASCII, which is
         // always a valid header value.
         #[allow(clippy::expect_used)]
         let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.expose()))

@@ -26,15 +26,41 @@ pub(crate) enum SendFailure {
 }
 
 impl Sender {
-    /// Sends one attempt.
-    pub(crate) async fn send(&self, request: reqwest::Request) -> Result<reqwest::Response, SendFailure> {
+    /// Sends one attempt. A plain function handing back reqwest's own
+    /// pending request (a pointer wide; reqwest boxes its state) rather than
+    /// an `async fn`, whose state would hold the whole `reqwest::Request`
+    /// for the length of the exchange: every byte of a call's future is
+    /// copied when the future moves and touched when it runs, and with many
+    /// calls in flight those bytes fall out of the CPU's first-level cache.
+    #[cfg(not(feature = "middleware"))]
+    pub(crate) fn send(
+        &self,
+        request: reqwest::Request,
+    ) -> impl std::future::Future<Output = Result<reqwest::Response, SendFailure>> + Send + 'static {
+        use futures_util::TryFutureExt;
+        let Sender::Reqwest(client) = self;
+        client.execute(request).map_err(SendFailure::Http)
+    }
+
+    /// Sends one attempt; see the other `send` (without `middleware`).
+    #[cfg(feature = "middleware")]
+    pub(crate) fn send(
+        &self,
+        request: reqwest::Request,
+    ) -> impl std::future::Future<Output = Result<reqwest::Response, SendFailure>> + Send + 'static {
+        use futures_util::future::Either;
+        use futures_util::TryFutureExt;
         match self {
-            Sender::Reqwest(client) => client.execute(request).await.map_err(SendFailure::Http),
-            #[cfg(feature = "middleware")]
-            Sender::Middleware(client) => client.execute(request).await.map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => SendFailure::Http(e),
-                reqwest_middleware::Error::Middleware(e) => SendFailure::Middleware(e.into()),
-            }),
+            Sender::Reqwest(client) => Either::Left(client.execute(request).map_err(SendFailure::Http)),
+            Sender::Middleware(client) => {
+                let client = client.clone();
+                Either::Right(Box::pin(async move {
+                    client.execute(request).await.map_err(|e| match e {
+                        reqwest_middleware::Error::Reqwest(e) => SendFailure::Http(e),
+                        reqwest_middleware::Error::Middleware(e) => SendFailure::Middleware(e.into()),
+                    })
+                }))
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-clie
 #[derive(Debug)]
 pub(crate) struct CallSettings {
     pub key: Option<ApiKey>,
+    /// `Bearer <key>`, built once: every request's header shares it.
+    pub authorization: Option<HeaderValue>,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub max_retries: u32,
@@ -43,9 +45,11 @@ pub struct Transport {
 /// Per-call state the hooks read and write.
 #[derive(Debug)]
 pub(crate) struct CallContext {
-    pub request_id: String,
+    /// `X-Client-Request-Id` as sent, built once per call: every attempt's
+    /// header shares it (a reference count, not a copy).
+    pub request_id: HeaderValue,
     /// `CallOptions::header`s, parsed before anything is sent.
-    pub headers: Option<HeaderMap>,
+    pub headers: Option<Box<HeaderMap>>,
     pub timeout: Option<Duration>,
     pub max_retries: u32,
     /// Attempts made so far, read back for errors and metadata.
@@ -53,6 +57,12 @@ pub(crate) struct CallContext {
 }
 
 impl CallContext {
+    /// The request id as text, for errors and metadata. Always visible
+    /// ASCII: generated, or checked by `Client::call_context`.
+    pub fn request_id(&self) -> &str {
+        self.request_id.to_str().unwrap_or_default()
+    }
+
     pub fn attempts(&self) -> u32 {
         self.attempts.load(Ordering::Relaxed).max(1)
     }
@@ -70,17 +80,15 @@ pub(crate) fn prepare(
     for (name, value) in &shared.default_headers {
         headers.append(name, value.clone());
     }
-    if let Some(key) = &shared.key {
-        headers.insert(AUTHORIZATION, key.bearer_header());
+    if let Some(value) = &shared.authorization {
+        headers.insert(AUTHORIZATION, value.clone());
     }
-    if let Ok(v) = HeaderValue::from_str(&call.request_id) {
-        headers.insert(REQUEST_ID_HEADER, v);
-    }
+    headers.insert(REQUEST_ID_HEADER, call.request_id.clone());
     if let Some(call_headers) = &call.headers {
         for name in call_headers.keys() {
             headers.remove(name);
         }
-        for (name, value) in call_headers {
+        for (name, value) in call_headers.iter() {
             headers.append(name, value.clone());
         }
     }

@@ -23,7 +23,7 @@ pub(crate) struct Origin {
 pub(crate) fn transport(err: reqwest::Error, origin: &Origin, call: &CallContext, timeout: Duration) -> Error {
     // A stream limit (crate::body::guard) cut the body.
     if let Some(hit) = crate::body::LimitHit::find(&err) {
-        let request_id = call.request_id.clone();
+        let request_id = call.request_id().to_string();
         let (kind, after) = match hit {
             crate::body::LimitHit::Idle(after) => (TimeoutKind::StreamIdle, *after),
             crate::body::LimitHit::Total(after) => (TimeoutKind::StreamTotal, *after),
@@ -50,13 +50,13 @@ pub(crate) fn transport(err: reqwest::Error, origin: &Origin, call: &CallContext
                 TimeoutKind::Request
             },
             after: if connect { origin.connect_timeout } else { timeout },
-            request_id: call.request_id.clone(),
+            request_id: call.request_id().to_string(),
         };
     }
     let target = crate::transport_cause::Target::of(&origin.endpoint, origin.proxy.as_deref());
     Error::Transport {
         url: origin.endpoint.to_string(),
-        request_id: call.request_id.clone(),
+        request_id: call.request_id().to_string(),
         attempts: call.attempts(),
         cause: crate::transport_cause::classify(&err, &target),
         source: err.without_url(),
@@ -69,7 +69,7 @@ pub(crate) fn send_failure(failure: SendFailure, origin: &Origin, call: &CallCon
     match failure {
         SendFailure::Http(err) => transport(err, origin, call, timeout),
         SendFailure::Middleware(source) => Error::Middleware {
-            request_id: call.request_id.clone(),
+            request_id: call.request_id().to_string(),
             attempts: call.attempts(),
             source,
         },
@@ -84,7 +84,7 @@ pub(crate) async fn api_error(resp: reqwest::Response, call: &CallContext, limit
         .await
         .unwrap_or_else(|e| e.into_bytes());
     let inference_id = crate::response::inference_id(&headers);
-    let mut err = ApiError::from_body(status, &body, call.request_id.clone(), inference_id);
+    let mut err = ApiError::from_body(status, &body, call.request_id().to_string(), inference_id);
     err.retry_after = crate::retry::retry_after(&headers);
     err.should_retry = crate::retry::retry_verdict(&headers);
     err.attempts = call.attempts();

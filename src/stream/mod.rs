@@ -44,8 +44,8 @@ impl Client {
     /// Retries (connection errors, retryable statuses) happen only here,
     /// before any chunk exists: a stream that breaks later is never resent,
     /// since the caller may already have acted on its first chunks.
-    pub async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, Error> {
-        self.chat_stream_with(request, CallOptions::default()).await
+    pub fn chat_stream(&self, request: ChatRequest) -> impl Future<Output = Result<ChatStream, Error>> + Send + '_ {
+        self.chat_stream_with(request, CallOptions::default())
     }
 
     /// [`chat_stream`](Self::chat_stream) with per-call options. A
@@ -55,51 +55,60 @@ impl Client {
     /// the total budget ([`stream_timeout`](crate::ClientBuilder::stream_timeout)),
     /// an optional rate floor ([`stream_min_rate`](crate::ClientBuilder::stream_min_rate))
     /// and a byte cap ([`max_stream_bytes`](crate::ClientBuilder::max_stream_bytes)).
-    pub async fn chat_stream_with(&self, request: ChatRequest, options: CallOptions) -> Result<ChatStream, Error> {
-        let body = request.into_wire(self.model(), true)?;
-        let call = self.call_context(&options)?;
-        let bytes = Self::encode(&body)?;
-        let remake = || self.http_request(&bytes, true, &call, None);
+    ///
+    /// Like [`chat_with`](Self::chat_with), a function returning a future so
+    /// that the future holds the encoded bytes, not the request.
+    pub fn chat_stream_with(
+        &self,
+        request: ChatRequest,
+        options: CallOptions,
+    ) -> impl Future<Output = Result<ChatStream, Error>> + Send + '_ {
+        let prepared = self.prepare(request, &options, true);
+        async move {
+            let (_, call, bytes) = prepared?;
+            let build = || self.http_request(&bytes, true, &call, None);
 
-        let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id);
-        let idle = self.stream_idle_timeout();
-        let shared = self.shared();
-        let sent = crate::retry::execute_stream(
-            self.sender(),
-            remake(),
-            remake,
-            &shared.retry,
-            call.max_retries,
-            &call.attempts,
-            idle,
-        );
-        let resp = match tracing::Instrument::instrument(sent, span.clone()).await {
-            Ok(resp) => resp,
-            Err(crate::retry::SendError::Failed(e)) => {
-                return Err(crate::wire_error::send_failure(e, self.origin(), &call, idle))
+            let span = tracing::debug_span!("maverick.chat_stream", method = "POST", url = %self.endpoint(), request_id = %call.request_id());
+            let idle = self.stream_idle_timeout();
+            let shared = self.shared();
+            let sent = crate::retry::execute_stream(
+                self.sender(),
+                build,
+                &shared.retry,
+                call.max_retries,
+                &call.attempts,
+                idle,
+            );
+            let resp = match tracing::Instrument::instrument(sent, span.clone()).await {
+                Ok(resp) => resp,
+                Err(crate::retry::SendError::Failed(e)) => {
+                    return Err(crate::wire_error::send_failure(e, self.origin(), &call, idle))
+                }
+                Err(crate::retry::SendError::NoHeaders) => {
+                    return Err(Error::Timeout {
+                        kind: TimeoutKind::StreamIdle,
+                        after: idle,
+                        request_id: call.request_id().to_string(),
+                    })
+                }
+            };
+            let status = resp.status().as_u16();
+            if !resp.status().is_success() {
+                // Boxed: the rare path, kept out of every stream call's future.
+                return Err(Box::pin(crate::wire_error::api_error(resp, &call, shared.max_body_bytes)).await);
             }
-            Err(crate::retry::SendError::NoHeaders) => {
-                return Err(Error::Timeout {
-                    kind: TimeoutKind::StreamIdle,
-                    after: idle,
-                    request_id: call.request_id.clone(),
-                })
-            }
-        };
-        let status = resp.status().as_u16();
-        if !resp.status().is_success() {
-            return Err(crate::wire_error::api_error(resp, &call, shared.max_body_bytes).await);
+            let meta =
+                ResponseMeta::from_headers(status, resp.headers(), call.request_id().to_string(), call.attempts());
+            tracing::debug!(parent: &span, status, attempts = meta.attempts, inference_id = ?meta.inference_id, "stream started");
+            Ok(ChatStream::new(
+                Box::pin(resp.bytes_stream()),
+                meta,
+                idle,
+                self.max_event_bytes(),
+                self.origin().clone(),
+                Arc::new(call),
+            ))
         }
-        let meta = ResponseMeta::from_headers(status, resp.headers(), call.request_id.clone(), call.attempts());
-        tracing::debug!(parent: &span, status, attempts = meta.attempts, inference_id = ?meta.inference_id, "stream started");
-        Ok(ChatStream::new(
-            Box::pin(resp.bytes_stream()),
-            meta,
-            idle,
-            self.max_event_bytes(),
-            self.origin().clone(),
-            call,
-        ))
     }
 }
 
