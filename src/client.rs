@@ -361,10 +361,31 @@ impl Client {
         req
     }
 
-    /// Sends a non-streaming request (with retries) and decodes the answer
-    /// straight from the body bytes, which the response keeps for
-    /// [`ChatResponse::raw`].
+    /// Sends a non-streaming request (with retries) and decodes the answer,
+    /// all within `timeout`: the whole call, retries and their waits
+    /// included, as `request_timeout` promises. One timer in this future
+    /// rather than reqwest's per request, which allocates a map, a boxed
+    /// timer and its entry on every attempt.
     async fn complete(
+        &self,
+        body: &bytes::Bytes,
+        call: &CallContext,
+        timeout: Duration,
+    ) -> Result<ChatResponse, Error> {
+        match tokio::time::timeout(timeout, self.complete_within(body, call, timeout)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                kind: crate::error::TimeoutKind::Request,
+                after: timeout,
+                request_id: call.request_id().to_string(),
+            }),
+        }
+    }
+
+    /// [`complete`](Self::complete) without the deadline: attempts, then
+    /// the body decoded straight from its bytes, which the response keeps
+    /// for [`ChatResponse::raw`].
+    async fn complete_within(
         &self,
         body: &bytes::Bytes,
         call: &CallContext,
@@ -372,7 +393,7 @@ impl Client {
     ) -> Result<ChatResponse, Error> {
         let shared = &self.inner.shared;
         let limit = shared.max_body_bytes;
-        let build = || self.http_request(body, false, call, Some(timeout));
+        let build = || self.http_request(body, false, call, None);
         let resp = crate::retry::execute(self.sender(), build, &shared.retry, call.max_retries, &call.attempts)
             .await
             .map_err(|e| crate::wire_error::send_failure(e, &self.inner.origin, call, timeout))?;

@@ -92,7 +92,11 @@ pub(crate) fn prepare(
             headers.append(name, value.clone());
         }
     }
-    *request.timeout_mut() = timeout;
+    // Only when there is one: reqwest keeps it in the request's extensions,
+    // a map allocated on first use.
+    if timeout.is_some() {
+        *request.timeout_mut() = timeout;
+    }
 }
 
 impl ClientHooks<Transport> for generated::Client {

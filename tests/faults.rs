@@ -182,6 +182,37 @@ async fn oversized_body_is_refused() {
     assert!(err.to_string().contains("byte limit"), "{err}");
 }
 
+/// `request_timeout` bounds the whole call: attempts, the waits between
+/// them and the body, not each attempt afresh.
+#[tokio::test]
+async fn request_timeout_covers_retries_and_their_waits() {
+    // Every attempt stalls 400 ms before a 503 asking for a 1 s wait: with
+    // a per-attempt timeout of 1.5 s the call would take over 3 s.
+    let server = Loopback::always(
+        Reply {
+            delay: Duration::from_millis(400),
+            ..Reply::json(503, &serde_json::json!({"message": "busy"}))
+        }
+        .header("retry-after", "1"),
+    )
+    .await;
+    let client = client_for(&server)
+        .request_timeout(Duration::from_millis(1500))
+        .max_retries(5)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.chat(ask()).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(err, Error::Timeout { kind: TimeoutKind::Request, after, .. } if after == Duration::from_millis(1500)),
+        "{err:?}"
+    );
+    assert!(took >= Duration::from_millis(1400) && took < Duration::from_millis(2500), "{took:?}");
+    // Two attempts fit in the budget (0 s and ~1.4 s), no third.
+    assert_eq!(server.requests().len(), 2);
+}
+
 #[tokio::test]
 async fn request_timeout_says_which_timeout_fired() {
     let mut reply = Reply::json(200, &completion("late"));
