@@ -142,8 +142,11 @@ impl std::fmt::Debug for ChatStream {
 }
 
 /// What one event turned out to be.
+// Not boxed: a step lives for one `poll_next` and is handed straight out;
+// a box would cost an allocation and a copy on every event.
+#[allow(clippy::large_enum_variant)]
 enum Step {
-    Chunk(Box<ChatChunk>),
+    Chunk(ChatChunk),
     Done,
     Fail(Error),
 }
@@ -301,7 +304,7 @@ fn interpret(
             if let Some(m) = &chunk.meta {
                 *provider_meta = Some(m.clone());
             }
-            Step::Chunk(Box::new(chunk))
+            Step::Chunk(chunk)
         }
         Err(e) => Step::Fail(match in_stream_error(data) {
             Some(api) => Error::Api(Box::new(api)),
@@ -334,7 +337,7 @@ impl Stream for ChatStream {
                 }
             };
             match step {
-                Some(Step::Chunk(chunk)) => return Poll::Ready(Some(Ok(*chunk))),
+                Some(Step::Chunk(chunk)) => return Poll::Ready(Some(Ok(chunk))),
                 Some(Step::Done) => {
                     this.finish_body(Some(cx));
                     return Poll::Ready(None);
