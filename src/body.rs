@@ -180,6 +180,7 @@ pub(crate) fn guard(
     let body = Guarded {
         inner: Box::pin(response.bytes_stream()),
         idle,
+        idle_deadline: later(now, idle),
         idle_timer: Box::pin(tokio::time::sleep_until(later(now, idle))),
         total: limits
             .total
@@ -215,6 +216,11 @@ struct Rate {
 struct Guarded {
     inner: ByteStream,
     idle: Duration,
+    /// When the stream is idle for too long: moved on by every chunk. The
+    /// timer is not: it may lag behind and is re-armed only when it fires
+    /// early, so a busy stream does not touch the runtime's timer wheel
+    /// (a lock and a move) on every chunk.
+    idle_deadline: Instant,
     idle_timer: Pin<Box<Sleep>>,
     total: Option<(Duration, Pin<Box<Sleep>>)>,
     rate: Option<Rate>,
@@ -253,9 +259,20 @@ impl Guarded {
                 }
             }
         }
-        let idle =
-            now >= self.idle_timer.deadline() || cx.is_some_and(|cx| self.idle_timer.as_mut().poll(cx).is_ready());
-        idle.then_some(LimitHit::Idle(self.idle))
+        if now >= self.idle_deadline {
+            return Some(LimitHit::Idle(self.idle));
+        }
+        if let Some(cx) = cx {
+            // Registers the wakeup; a timer that fired before the deadline
+            // (chunks moved it on) is re-armed to it.
+            if self.idle_timer.as_mut().poll(cx).is_ready() {
+                self.idle_timer.as_mut().reset(self.idle_deadline);
+                if self.idle_timer.as_mut().poll(cx).is_ready() {
+                    return Some(LimitHit::Idle(self.idle));
+                }
+            }
+        }
+        None
     }
 
     fn fail(&mut self, hit: LimitHit) -> Poll<Option<Result<Bytes, BoxError>>> {
@@ -284,7 +301,7 @@ impl Stream for Guarded {
                 if let Some(rate) = &mut this.rate {
                     rate.seen = rate.seen.saturating_add(len);
                 }
-                this.idle_timer.as_mut().reset(later(Instant::now(), this.idle));
+                this.idle_deadline = later(Instant::now(), this.idle);
                 match this.check(None) {
                     Some(hit) => this.fail(hit),
                     None => Poll::Ready(Some(Ok(bytes))),

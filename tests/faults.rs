@@ -208,7 +208,10 @@ async fn request_timeout_covers_retries_and_their_waits() {
         matches!(err, Error::Timeout { kind: TimeoutKind::Request, after, .. } if after == Duration::from_millis(1500)),
         "{err:?}"
     );
-    assert!(took >= Duration::from_millis(1400) && took < Duration::from_millis(2500), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
     // Two attempts fit in the budget (0 s and ~1.4 s), no third.
     assert_eq!(server.requests().len(), 2);
 }

@@ -121,7 +121,8 @@ impl Client {
 pub struct ChatStream {
     body: Body,
     decoder: SseDecoder,
-    idle: Pin<Box<tokio::time::Sleep>>,
+    /// The idle timeout, for errors: the body below enforces it
+    /// (`body::guard`, which every stream's body passes through).
     idle_after: Duration,
     meta: ResponseMeta,
     usage: Option<t::ChunkUsage>,
@@ -163,7 +164,6 @@ impl ChatStream {
         ChatStream {
             body,
             decoder: SseDecoder::new(max_event_bytes),
-            idle: Box::pin(tokio::time::sleep_until(deadline(idle_after))),
             idle_after,
             meta,
             usage: None,
@@ -263,13 +263,6 @@ impl ChatStream {
     }
 }
 
-fn deadline(after: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
-    // A "never" timeout (Duration::MAX) must not overflow the clock.
-    now.checked_add(after)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
-}
-
 /// Turns one event into a chunk, the end, or an error. Decodes straight from
 /// the bytes into the typed chunk; only a payload that is not a chunk is
 /// looked at again, to tell an error object from garbage.
@@ -348,7 +341,6 @@ impl Stream for ChatStream {
             match this.body.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
                     this.decoder.feed(&bytes);
-                    this.idle.as_mut().reset(deadline(this.idle_after));
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let err = if e.is_timeout() {
@@ -375,19 +367,7 @@ impl Stream for ChatStream {
                         }
                     };
                 }
-                Poll::Pending => {
-                    return match this.idle.as_mut().poll(cx) {
-                        Poll::Ready(()) => {
-                            let err = Error::Timeout {
-                                kind: TimeoutKind::StreamIdle,
-                                after: this.idle_after,
-                                request_id: this.meta.request_id.clone(),
-                            };
-                            this.fail(err)
-                        }
-                        Poll::Pending => Poll::Pending,
-                    };
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
