@@ -177,11 +177,12 @@ pub(crate) fn guard(
     *parts.version_mut() = response.version();
     *parts.headers_mut() = response.headers().clone();
     let now = Instant::now();
+    let idle_deadline = later(now, idle);
     let body = Guarded {
         inner: Box::pin(response.bytes_stream()),
         idle,
-        idle_deadline: later(now, idle),
-        idle_timer: Box::pin(tokio::time::sleep_until(later(now, idle))),
+        idle_deadline,
+        idle_timer: Box::pin(tokio::time::sleep_until(idle_deadline)),
         total: limits
             .total
             .map(|d| (d, Box::pin(tokio::time::sleep_until(later(started, d))))),

@@ -40,7 +40,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
             .field("model", &self.inner.model)
-            .field("api_key", &self.inner.shared.key)
+            .field("api_key", &self.inner.shared.authorization.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }
@@ -136,7 +136,6 @@ impl ClientBuilder {
                 model,
                 shared: Arc::new(CallSettings {
                     authorization: key.as_ref().map(|k| k.bearer_header()),
-                    key,
                     request_timeout: self.request_timeout,
                     retry: RetryPolicy {
                         max_wait: self.max_retry_wait,
@@ -165,7 +164,7 @@ fn build_http(b: &ClientBuilder) -> Result<reqwest::Client, Error> {
     b.network.apply(http)?.build().map_err(|e| {
         Error::config(format!(
             "cannot build the HTTP client: {}{}",
-            crate::transport_cause::chain_text(&e),
+            crate::transport_cause::error_chain(&e),
             b.network.build_hint()
         ))
     })
@@ -434,52 +433,43 @@ impl Client {
     }
 }
 
-/// `prefix` and 32 random hex digits, written by hand: `format!` costs
-/// more than the rest of building the request's headers. `mvk-` for calls,
-/// `mvkb-` for batch lines, so a log tells them apart.
-fn write_request_id(prefix: &str, out: &mut impl Extend<u8>) {
+/// 32 random lowercase hex digits, written by hand: `format!` costs more
+/// than the rest of building the request's headers.
+fn random_hex() -> impl Iterator<Item = u8> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.extend(prefix.bytes());
-    for word in [fastrand::u64(..), fastrand::u64(..)] {
-        out.extend((0..16).rev().map(|shift| {
-            let nibble = (word >> (shift * 4)) & 0xf;
-            HEX.get(nibble as usize).copied().unwrap_or(b'0')
-        }));
-    }
+    [fastrand::u64(..), fastrand::u64(..)].into_iter().flat_map(|word| {
+        (0..16)
+            .rev()
+            .map(move |shift| HEX.get(((word >> (shift * 4)) & 0xf) as usize).copied().unwrap_or(b'0'))
+    })
 }
 
-/// A new request id as text (batch lines name theirs before the call).
+/// A new request id as text: `prefix` and the digits. `mvk-` for calls,
+/// `mvkb-` for batch lines (which name theirs before the call), so a log
+/// tells them apart.
 pub(crate) fn new_request_id(prefix: &str) -> String {
-    let mut id = Vec::with_capacity(prefix.len() + 32);
-    write_request_id(prefix, &mut id);
-    String::from_utf8(id).unwrap_or_default()
+    let mut id = String::with_capacity(prefix.len() + 32);
+    id.push_str(prefix);
+    id.extend(random_hex().map(char::from));
+    id
 }
 
 /// A new request id as the header value every attempt shares: one
-/// allocation, and a clone per attempt costs a reference count.
+/// allocation (the id itself), and a clone per attempt costs a reference
+/// count.
 fn request_id_header(prefix: &str) -> HeaderValue {
-    /// Room for the longest prefix used here and the 32 digits.
-    struct Id {
-        bytes: [u8; 40],
-        len: usize,
-    }
+    /// Room for the longest prefix used here and the digits.
+    struct Id([u8; 40], usize);
     impl AsRef<[u8]> for Id {
         fn as_ref(&self) -> &[u8] {
-            self.bytes.get(..self.len).unwrap_or_default()
+            self.0.get(..self.1).unwrap_or_default()
         }
     }
-    impl Extend<u8> for Id {
-        fn extend<I: IntoIterator<Item = u8>>(&mut self, iter: I) {
-            for b in iter {
-                if let Some(slot) = self.bytes.get_mut(self.len) {
-                    *slot = b;
-                    self.len = self.len.saturating_add(1);
-                }
-            }
-        }
+    let mut id = Id([0; 40], 0);
+    for (slot, byte) in id.0.iter_mut().zip(prefix.bytes().chain(random_hex())) {
+        *slot = byte;
+        id.1 = id.1.saturating_add(1);
     }
-    let mut id = Id { bytes: [0; 40], len: 0 };
-    write_request_id(prefix, &mut id);
     // Visible ASCII by construction; the fallback is never taken.
     HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(id)).unwrap_or(HeaderValue::from_static("mvk"))
 }

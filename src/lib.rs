@@ -73,7 +73,7 @@ pub use stream::{ChatChunk, ChatStream, StreamAccumulator, TextStream};
 pub use structured::Structured;
 pub use tool_loop::{ToolLoop, ToolLoopOutcome, DEFAULT_MAX_ROUNDS};
 pub use tools::{api_schema, Tool};
-pub use transport_cause::{CertificateProblem, TransportCause};
+pub use transport_cause::{error_chain, CertificateProblem, TransportCause};
 
 /// Compiles the README's Rust examples as doctests, so they cannot rot.
 #[cfg(doctest)]

@@ -68,7 +68,7 @@ impl NetworkOptions {
                 Error::config(format!(
                     "add_root_certificate (#{}): not a PEM certificate ({}); pass the text of a .pem/.crt file starting with -----BEGIN CERTIFICATE-----",
                     index + 1,
-                    crate::transport_cause::chain_text(&e)
+                    crate::transport_cause::error_chain(&e)
                 ))
             })?;
             if certs.is_empty() {
@@ -167,7 +167,7 @@ fn proxy(raw: &str) -> Result<reqwest::Proxy, Error> {
 
 #[cfg(not(feature = "native-tls"))]
 fn identity(pem: &[u8]) -> Result<reqwest::Identity, Error> {
-    reqwest::Identity::from_pem(pem).map_err(|e| identity_error(&crate::transport_cause::chain_text(&e)))
+    reqwest::Identity::from_pem(pem).map_err(|e| identity_error(&crate::transport_cause::error_chain(&e)))
 }
 
 /// native-tls wants the chain and the key apart; split the PEM sections.
@@ -198,7 +198,7 @@ fn identity(pem: &[u8]) -> Result<reqwest::Identity, Error> {
         rest = after.get(end + end_marker.len()..).unwrap_or("");
     }
     reqwest::Identity::from_pkcs8_pem(certs.as_bytes(), key.as_bytes())
-        .map_err(|e| identity_error(&crate::transport_cause::chain_text(&e)))
+        .map_err(|e| identity_error(&crate::transport_cause::error_chain(&e)))
 }
 
 fn identity_error(why: &str) -> Error {

@@ -4,6 +4,11 @@
 //! pipeline either way, so a middleware sees every attempt and the retry
 //! policy stays the library's.
 
+use std::future::Future;
+
+use futures_util::future::{BoxFuture, Either};
+use futures_util::TryFutureExt;
+
 /// The HTTP client one [`Client`](crate::Client) sends through.
 #[derive(Clone)]
 pub(crate) enum Sender {
@@ -32,26 +37,17 @@ impl Sender {
     /// for the length of the exchange: every byte of a call's future is
     /// copied when the future moves and touched when it runs, and with many
     /// calls in flight those bytes fall out of the CPU's first-level cache.
-    #[cfg(not(feature = "middleware"))]
     pub(crate) fn send(
         &self,
         request: reqwest::Request,
-    ) -> impl std::future::Future<Output = Result<reqwest::Response, SendFailure>> + Send + 'static {
-        use futures_util::TryFutureExt;
-        let Sender::Reqwest(client) = self;
-        client.execute(request).map_err(SendFailure::Http)
-    }
-
-    /// Sends one attempt; see the other `send` (without `middleware`).
-    #[cfg(feature = "middleware")]
-    pub(crate) fn send(
-        &self,
-        request: reqwest::Request,
-    ) -> impl std::future::Future<Output = Result<reqwest::Response, SendFailure>> + Send + 'static {
-        use futures_util::future::Either;
-        use futures_util::TryFutureExt;
+    ) -> impl Future<Output = Result<reqwest::Response, SendFailure>> + Send + 'static {
         match self {
-            Sender::Reqwest(client) => Either::Left(client.execute(request).map_err(SendFailure::Http)),
+            // The right-hand side is named even where nothing builds it
+            // (without the `middleware` feature).
+            Sender::Reqwest(client) => {
+                Either::<_, BoxFuture<'static, _>>::Left(client.execute(request).map_err(SendFailure::Http))
+            }
+            #[cfg(feature = "middleware")]
             Sender::Middleware(client) => {
                 let client = client.clone();
                 Either::Right(Box::pin(async move {
@@ -59,7 +55,7 @@ impl Sender {
                         reqwest_middleware::Error::Reqwest(e) => SendFailure::Http(e),
                         reqwest_middleware::Error::Middleware(e) => SendFailure::Middleware(e.into()),
                     })
-                }))
+                }) as BoxFuture<'static, _>)
             }
         }
     }

@@ -14,7 +14,6 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use crate::generated;
 use crate::retry::RetryPolicy;
-use crate::secret::ApiKey;
 
 /// Header carrying the caller's id for one logical request, reused across
 /// its retries so the provider can deduplicate and support can trace.
@@ -23,8 +22,8 @@ pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-clie
 /// Settings shared by every call of one client.
 #[derive(Debug)]
 pub(crate) struct CallSettings {
-    pub key: Option<ApiKey>,
-    /// `Bearer <key>`, built once: every request's header shares it.
+    /// `Bearer <key>` (marked sensitive), built once: every request's
+    /// header shares it. `None` for keyless local hosts.
     pub authorization: Option<HeaderValue>,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,

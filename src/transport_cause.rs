@@ -312,14 +312,14 @@ pub(crate) fn classify(err: &reqwest::Error, target: &Target<'_>) -> TransportCa
         Some(found) => found,
         None if in_tunnel => TransportCause::ProxyUnreachable {
             proxy,
-            detail: chain_text(err),
+            detail: error_chain(err),
         },
         None if err.is_dns() => TransportCause::DnsFailed {
             host: target.host.to_string(),
-            detail: chain_text(err),
+            detail: error_chain(err),
         },
         None => TransportCause::Other {
-            detail: chain_text(err),
+            detail: error_chain(err),
         },
     }
 }
@@ -511,8 +511,11 @@ fn from_rustls(e: &rustls::Error, target: &Target<'_>) -> TransportCause {
     }
 }
 
-/// Every message in the chain, outermost first, repeats dropped.
-pub(crate) fn chain_text(err: &(dyn StdError + 'static)) -> String {
+/// An error and its causes on one line, outermost first, a message that an
+/// outer one already contains dropped: reqwest's own `Display` stops at
+/// "error sending request", while the cause (DNS, a refused connection, a
+/// certificate) is what a user can act on.
+pub fn error_chain(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cause = Some(err);
     while let Some(e) = cause {

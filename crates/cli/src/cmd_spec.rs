@@ -273,7 +273,7 @@ async fn download(url: &str, fetch: &Fetch) -> Result<String, Failure> {
         } else {
             source(format!(
                 "cannot download {url}: {} (check the network, or pass --from PATH)",
-                chain(&e)
+                maverick::error_chain(&e)
             ))
         }
     })?;
@@ -297,7 +297,7 @@ async fn download(url: &str, fetch: &Fetch) -> Result<String, Failure> {
         if timed_out(&e) {
             source(format!("downloading {url} took longer than {:?}", fetch.timeout))
         } else {
-            source(format!("download of {url} broke off: {}", chain(&e)))
+            source(format!("download of {url} broke off: {}", maverick::error_chain(&e)))
         }
     })? {
         if body.len() + chunk.len() > fetch.max_bytes {
@@ -306,19 +306,6 @@ async fn download(url: &str, fetch: &Fetch) -> Result<String, Failure> {
         body.extend_from_slice(&chunk);
     }
     String::from_utf8(body).map_err(|e| source(format!("{url} is not UTF-8 text: {e}")))
-}
-
-/// reqwest's Display stops at "error sending request"; the cause (DNS,
-/// refused connection, TLS) is what the user can act on.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 #[cfg(test)]

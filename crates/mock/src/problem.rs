@@ -26,6 +26,14 @@ pub fn response(status: StatusCode, message: Value, path: &str, request_id: &str
     res
 }
 
+/// A request body axum would not hand over (past the limit, or broken
+/// off), answered in the provider's shape like every other refusal rather
+/// than in axum's plain text.
+pub fn refused_body(rejection: &axum::extract::rejection::BytesRejection, path: &str, request_id: &str) -> Response {
+    let message = format!("the request body was refused: {rejection}");
+    response(rejection.status(), json!(message), path, request_id)
+}
+
 /// UTC now as `YYYY-MM-DDTHH:MM:SS.mmmZ`, without a date-time dependency.
 pub fn iso8601_now() -> String {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();

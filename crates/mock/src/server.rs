@@ -162,14 +162,9 @@ async fn handle(
         "mock-{:08}",
         shared.counter.fetch_add(1, Ordering::Relaxed).saturating_add(1)
     );
-    // A body past the limit (or one that broke off) is answered in the
-    // provider's error shape, like every other refusal, not axum's text.
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            let message = format!("the request body was refused: {rejection}");
-            return problem::response(rejection.status(), json!(message), &path, &request_id);
-        }
+        Err(rejection) => return problem::refused_body(&rejection, &path, &request_id),
     };
     {
         let mut requests = lock(&shared.requests);

@@ -144,6 +144,16 @@ fn client(base: String) -> Client {
         .unwrap()
 }
 
+/// POSTs the usual one-message request to `base`'s chat path.
+async fn send_hello(base: &str) -> reqwest::Response {
+    common::http()
+        .post(format!("{base}/chat/completions"))
+        .body(common::hello().to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn proxy_to(upstream: &str) -> Proxy {
     Proxy::builder().upstream(upstream).start().await.unwrap()
 }
@@ -253,12 +263,7 @@ async fn events_are_passed_on_as_they_arrive_not_when_the_stream_ends() {
     let up = upstream(canned).await;
     let proxy = proxy_to(&up).await;
     let started = Instant::now();
-    let res = common::http()
-        .post(format!("{}/chat/completions", proxy.base_url()))
-        .body(common::hello().to_string())
-        .send()
-        .await
-        .unwrap();
+    let res = send_hello(&proxy.base_url()).await;
     let mut body = res.bytes_stream();
     let piece = body.next().await.unwrap().unwrap();
     let first_at = started.elapsed();
@@ -370,12 +375,7 @@ async fn an_unreachable_upstream_is_a_provider_shaped_502() {
     drop(listener);
     let proxy = proxy_to(&dead).await;
     let (status, _, body) = {
-        let res = common::http()
-            .post(format!("{}/chat/completions", proxy.base_url()))
-            .body(common::hello().to_string())
-            .send()
-            .await
-            .unwrap();
+        let res = send_hello(&proxy.base_url()).await;
         (res.status().as_u16(), (), res.text().await.unwrap())
     };
     assert_eq!(status, 502);
@@ -571,12 +571,7 @@ async fn replay_cuts_where_the_recording_broke_off_and_matching_is_configurable(
         .start()
         .await
         .unwrap();
-    let res = common::http()
-        .post(common::url(&mock))
-        .body(common::hello().to_string())
-        .send()
-        .await
-        .unwrap();
+    let res = send_hello(&mock.base_url()).await;
     assert_eq!(res.status(), 200, "user is volatile by default");
     assert!(res.text().await.is_err(), "the replayed stream breaks off as recorded");
 
@@ -610,12 +605,7 @@ async fn what_passes_through_is_byte_for_byte_what_the_host_sent() {
         let sent: Vec<u8> = canned.pieces.iter().flat_map(|(_, p)| p.clone()).collect();
         let up = upstream(canned).await;
         let proxy = proxy_to(&up).await;
-        let res = common::http()
-            .post(format!("{}/chat/completions", proxy.base_url()))
-            .body(common::hello().to_string())
-            .send()
-            .await
-            .unwrap();
+        let res = send_hello(&proxy.base_url()).await;
         assert_eq!(res.status(), 200, "{name}");
         let got = res.bytes().await.unwrap();
         assert_eq!(&got[..], &sent[..], "{name}");

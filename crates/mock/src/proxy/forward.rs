@@ -69,10 +69,7 @@ pub(crate) async fn handle(
     let number = state.counter.fetch_add(1, Ordering::Relaxed).saturating_add(1);
     let body = match body {
         Ok(b) => b,
-        Err(rejection) => {
-            let message = format!("the request body was refused: {rejection}");
-            return problem::response(rejection.status(), json!(message), &path, &format!("proxy-{number}"));
-        }
+        Err(rejection) => return problem::refused_body(&rejection, &path, &format!("proxy-{number}")),
     };
     let exchange = begin(&state, number, &path, &method, &headers, &body);
 
@@ -94,7 +91,7 @@ pub(crate) async fn handle(
             let message = format!(
                 "maverick proxy: the upstream {} did not answer: {}",
                 state.upstream,
-                crate::proxy::chain(&e)
+                maverick::error_chain(&e)
             );
             return problem::response(StatusCode::BAD_GATEWAY, json!(message), &path, &exchange.label);
         }
@@ -173,7 +170,12 @@ async fn answer(
     let mut bytes = Vec::new();
     let mut stream = upstream.bytes_stream();
     while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(|e| format!("maverick proxy: the upstream answer broke off: {}", super::chain(&e)));
+        let piece = piece.map_err(|e| {
+            format!(
+                "maverick proxy: the upstream answer broke off: {}",
+                maverick::error_chain(&e)
+            )
+        });
         let piece = match piece {
             Ok(p) => p,
             Err(message) => {
@@ -239,7 +241,7 @@ async fn pump(
             Ok(p) => p,
             Err(e) => {
                 complete = false;
-                let reason = format!("the upstream stream broke off: {}", super::chain(&e));
+                let reason = format!("the upstream stream broke off: {}", maverick::error_chain(&e));
                 let _ = tx.send(Err(std::io::Error::other(reason))).await;
                 break;
             }

@@ -298,19 +298,7 @@ fn default_client() -> Result<reqwest::Client, ProxyError> {
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(UPSTREAM_READ_TIMEOUT)
         .build()
-        .map_err(|e| ProxyError::Client(chain(&e)))
-}
-
-/// An error and its causes on one line.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
+        .map_err(|e| ProxyError::Client(maverick::error_chain(&e)))
 }
 
 #[cfg(test)]
